@@ -1,0 +1,49 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+/** Every setting of every app, validated once at boot. Names match the README's configuration table. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LISTEN_BACKLOG: int(1).default(4096),
+  GATEWAY_WORKERS: int(1, 256).default(os.availableParallelism()),
+  TRUST_PROXY: z.stringbool().default(false),
+
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/rag'),
+  DATABASE_POOL_SIZE: int(1, 500).default(10),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "-" or "." (at most 64)')
+    .default('rag'),
+
+  MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  DEFAULT_RATE_LIMIT_PER_MINUTE: int(1).default(6000),
+  ANONYMOUS_RATE_LIMIT_PER_MINUTE: int(1).default(600),
+
+  QUERY_TIMEOUT_MS: int(1).default(10_000),
+  QUERY_CACHE_TTL_S: int(1).default(300),
+  QUERY_CACHE_L1_ENTRIES: int(0).default(10_000),
+
+  INGEST_CONCURRENCY: int(1, 64).default(2),
+  INGEST_ATTEMPTS: int(1, 20).default(3),
+  QUERY_CONCURRENCY: int(1, 256).default(16),
+  CHUNK_SIZE: int(200, 20_000).default(1200),
+  CHUNK_OVERLAP: int(0, 5_000).default(200),
+  RECONCILE_INTERVAL_MS: int(1000).default(30_000),
+
+  ADMIN_USER: optionalSecret,
+  ADMIN_PASSWORD: optionalSecret,
+  METRICS_TOKEN: optionalSecret,
+});
+
+export type AppConfig = z.infer<typeof configSchema>;

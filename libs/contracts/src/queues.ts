@@ -1,0 +1,75 @@
+/**
+ * The queue contract every app shares. Jobs already in Redis carry these names:
+ * never rename one without a migration plan.
+ */
+export const QueueName = {
+  Ingest: 'ingest',
+  Query: 'query',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+export const JobName = {
+  IngestDocument: 'ingest-document',
+  AnswerQuery: 'answer-query',
+} as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+/** The job carries only the id: Postgres is the source of truth for the upload. */
+export interface IngestDocumentPayload {
+  documentId: string;
+  /** Request id of the upload, carried into the worker's logs. */
+  requestId?: string;
+}
+
+export interface IngestDocumentResult {
+  documentId: string;
+  chunkCount: number;
+  /** Time the worker spent on the job, for the ingest duration histogram. */
+  durationMs: number;
+}
+
+export interface AnswerQueryPayload {
+  query: string;
+  topK: number;
+  collection: string | null;
+  /** Corpus version the gateway keyed its cache with; the worker refreshes its corpus statistics on change. */
+  corpusVersion: number;
+  requestId?: string;
+}
+
+export interface QuerySource {
+  document_id: string;
+  chunk_id: string;
+  title: string;
+  snippet: string;
+  score: number;
+}
+
+export interface AnswerQueryResult {
+  answer: string;
+  sources: QuerySource[];
+  /** Time the worker spent retrieving and composing. */
+  durationMs: number;
+}
+
+/** Maps each job name to its queue, payload and result, so a mismatched enqueue does not compile. */
+export interface JobContract {
+  [JobName.IngestDocument]: {
+    queue: typeof QueueName.Ingest;
+    payload: IngestDocumentPayload;
+    result: IngestDocumentResult;
+  };
+  [JobName.AnswerQuery]: {
+    queue: typeof QueueName.Query;
+    payload: AnswerQueryPayload;
+    result: AnswerQueryResult;
+  };
+}
+export type JobPayload<N extends JobName> = JobContract[N]['payload'];
+export type JobResult<N extends JobName> = JobContract[N]['result'];
+export type JobQueue<N extends JobName> = JobContract[N]['queue'];
+
+export const JOB_QUEUE: { readonly [N in JobName]: JobQueue<N> } = {
+  [JobName.IngestDocument]: QueueName.Ingest,
+  [JobName.AnswerQuery]: QueueName.Query,
+};

@@ -1,0 +1,27 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { EventName, type CorpusChangedEvent } from '#libs/contracts';
+import { CorpusVersion } from './corpus-version.js';
+
+export const CORPUS_EVENTS_CLIENT = Symbol('CORPUS_EVENTS_CLIENT');
+
+/** Bumps the corpus version and tells every gateway process, after a change is committed. */
+@Injectable()
+export class CorpusEvents implements OnApplicationShutdown {
+  constructor(
+    @Inject(CORPUS_EVENTS_CLIENT) private readonly client: ClientProxy,
+    private readonly version: CorpusVersion,
+  ) {}
+
+  async corpusChanged(reason: CorpusChangedEvent['reason'], documentId: string): Promise<number> {
+    const version = await this.version.bump();
+    const event: CorpusChangedEvent = { namespace: this.version.namespace, version, reason, documentId };
+    await lastValueFrom(this.client.emit(EventName.CorpusChanged, event), { defaultValue: undefined });
+    return version;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}

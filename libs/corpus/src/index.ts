@@ -1,0 +1,3 @@
+export * from './corpus-events.js';
+export * from './corpus-version.js';
+export * from './corpus.module.js';

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DocumentStatus } from '#libs/contracts';
+import { DocumentContentEntity } from '../entities/document-content.entity.js';
+import { DocumentEntity } from '../entities/document.entity.js';
+
+export interface NewDocument {
+  id: string;
+  collection: string;
+  title: string;
+  sizeBytes: number;
+  mimeType: string;
+  contentSha256: string;
+  metadata: Record<string, unknown>;
+  idempotencyKey: string | null;
+  apiKeyId: string | null;
+}
+
+export interface DocumentListFilter {
+  collection?: string;
+  status?: DocumentStatus;
+  limit: number;
+  /** Position after which to continue, from the previous page. */
+  after?: { createdAt: Date; id: string };
+}
+
+/** The documents aggregate: the row and its raw upload. */
+@Injectable()
+export class DocumentsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores the row and the upload in one transaction. With an idempotency key already used by
+   * the same API key, stores nothing and returns the earlier document with `created: false`.
+   */
+  async createQueued(
+    input: NewDocument,
+    body: Buffer,
+  ): Promise<{ document: DocumentEntity; created: boolean }> {
+    return this.dataSource.transaction(async (manager) => {
+      // DO NOTHING only on the (api_key_id, idempotency_key) unique index: ids are fresh UUIDs.
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256, metadata,
+                                idempotency_key, api_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT DO NOTHING
+         RETURNING id`,
+        [
+          input.id,
+          input.collection,
+          input.title,
+          DocumentStatus.Queued,
+          input.sizeBytes,
+          input.mimeType,
+          input.contentSha256,
+          JSON.stringify(input.metadata),
+          input.idempotencyKey,
+          input.apiKeyId,
+        ],
+      );
+      if (inserted.length === 0 && input.idempotencyKey !== null) {
+        const existing = await manager.findOneByOrFail(DocumentEntity, {
+          apiKeyId: input.apiKeyId ?? undefined,
+          idempotencyKey: input.idempotencyKey,
+        });
+        return { document: existing, created: false };
+      }
+      await manager.insert(DocumentContentEntity, { documentId: input.id, body });
+      return { document: await manager.findOneByOrFail(DocumentEntity, { id: input.id }), created: true };
+    });
+  }
+
+  findById(id: string): Promise<DocumentEntity | null> {
+    return this.dataSource.getRepository(DocumentEntity).findOneBy({ id });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id); fetches one extra row to know whether a next page exists. */
+  async list(filter: DocumentListFilter): Promise<{ items: DocumentEntity[]; hasMore: boolean }> {
+    const query = this.dataSource
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(filter.limit + 1);
+    if (filter.collection !== undefined)
+      query.andWhere('d.collection = :collection', { collection: filter.collection });
+    if (filter.status !== undefined) query.andWhere('d.status = :status', { status: filter.status });
+    if (filter.after !== undefined) {
+      query.andWhere('(d.created_at, d.id) < (:createdAt, :id)', filter.after);
+    }
+    const rows = await query.getMany();
+    return { items: rows.slice(0, filter.limit), hasMore: rows.length > filter.limit };
+  }
+
+  /** Deletes the document; its upload, chunks and postings go with it (cascade). */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.dataSource.getRepository(DocumentEntity).delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async loadContent(id: string): Promise<Buffer | null> {
+    const row = await this.dataSource.getRepository(DocumentContentEntity).findOneBy({ documentId: id });
+    return row?.body ?? null;
+  }
+
+  /** Marks the start of an attempt; returns false when the document no longer exists (deleted meanwhile). */
+  async markProcessing(id: string): Promise<boolean> {
+    const result = await this.dataSource
+      .getRepository(DocumentEntity)
+      .update(
+        { id },
+        { status: DocumentStatus.Processing, progress: 0, error: null, attempts: () => 'attempts + 1' },
+      );
+    return (result.affected ?? 0) > 0;
+  }
+
+  async updateProgress(id: string, progress: number): Promise<void> {
+    await this.dataSource.getRepository(DocumentEntity).update({ id }, { progress });
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    await this.dataSource
+      .getRepository(DocumentEntity)
+      .update({ id }, { status: DocumentStatus.Failed, error: error.slice(0, 2000) });
+  }
+
+  /** Documents that should have a live ingest job and have not moved for `staleForMs`. */
+  async findPending(staleForMs: number, limit: number): Promise<Pick<DocumentEntity, 'id' | 'status'>[]> {
+    return this.dataSource
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .select(['d.id', 'd.status'])
+      .where(`d.status IN (:...statuses)`, { statuses: [DocumentStatus.Queued, DocumentStatus.Processing] })
+      .andWhere(`d.updated_at < now() - make_interval(secs => :secs)`, { secs: staleForMs / 1000 })
+      .orderBy('d.updated_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './job-producer.js';
+export * from './queue-settings.js';
+export * from './queues.module.js';

@@ -1,0 +1,44 @@
+import type { JobsOptions } from 'bullmq';
+import { QueueName } from '#libs/contracts';
+import type { AppConfig } from '#libs/config';
+
+export interface QueueSettings {
+  /** Jobs at once per worker process. */
+  concurrency: number;
+  /** How long a worker may hold a job without renewing its lock before the job counts as stalled. */
+  lockDurationMs: number;
+  jobOptions: JobsOptions;
+}
+
+/** One row per queue: adding a queue without settings does not compile. */
+export function queueSettings(config: AppConfig): { readonly [Q in QueueName]: QueueSettings } {
+  return {
+    [QueueName.Ingest]: {
+      concurrency: config.INGEST_CONCURRENCY,
+      lockDurationMs: 60_000,
+      jobOptions: {
+        attempts: config.INGEST_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1_000 },
+        // Postgres keeps each document's outcome; Redis keeps only enough history for the dashboard.
+        removeOnComplete: { count: 1_000, age: 24 * 3600 },
+        removeOnFail: { count: 5_000, age: 7 * 24 * 3600 },
+      },
+    },
+    [QueueName.Query]: {
+      concurrency: config.QUERY_CONCURRENCY,
+      lockDurationMs: 30_000,
+      jobOptions: {
+        // The gateway gives up after QUERY_TIMEOUT_MS; a retry would answer nobody.
+        attempts: 1,
+        // Removed at once so the same cache key can be enqueued again right after.
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    },
+  };
+}
+
+/** BullMQ keys live under the deployment's prefix too. */
+export function bullPrefix(config: AppConfig): string {
+  return `${config.REDIS_KEY_PREFIX}:bull`;
+}

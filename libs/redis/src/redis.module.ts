@@ -1,0 +1,54 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { redisOptionsFromUrl } from './redis-options.js';
+
+/**
+ * The process's shared command connection (cache, rate limits, corpus version), with every key
+ * under REDIS_KEY_PREFIX so deployments and test runs sharing a server never collide.
+ * Auto-pipelining batches the commands of concurrent requests into one round trip.
+ */
+@Injectable()
+export class RedisClient extends Redis implements OnModuleInit, OnApplicationShutdown {
+  readonly prefix: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    super({
+      ...redisOptionsFromUrl(config.REDIS_URL),
+      keyPrefix: `${config.REDIS_KEY_PREFIX}:`,
+      enableAutoPipelining: true,
+      // Fail fast when Redis is down instead of queueing requests in memory without bound.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: false,
+    });
+    this.prefix = config.REDIS_KEY_PREFIX;
+  }
+
+  /** Without the offline queue, commands sent before the connection is ready would fail. */
+  async onModuleInit(): Promise<void> {
+    if (this.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Redis did not become ready within 10 s')), 10_000);
+      this.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.quit().catch(() => this.disconnect());
+  }
+}
+
+@Global()
+@Module({ providers: [RedisClient], exports: [RedisClient] })
+export class RedisModule {}
