@@ -3,9 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { dataSourceOptions } from './data-source.js';
 import { ApiKeysRepository } from './repositories/api-keys.repository.js';
+import { ChunkIndexRepository } from './repositories/chunk-index.repository.js';
 import { DocumentsRepository } from './repositories/documents.repository.js';
 
-const REPOSITORIES = [ApiKeysRepository, DocumentsRepository];
+const REPOSITORIES = [ApiKeysRepository, ChunkIndexRepository, DocumentsRepository];
 
 /** The pooled connection for one process, sized by DATABASE_POOL_SIZE. Migrations run apart (`npm run migrate`). */
 @Module({})

@@ -3,4 +3,5 @@ export * from './database.module.js';
 export * from './entities/index.js';
 export * from './migrate.js';
 export * from './repositories/api-keys.repository.js';
+export * from './repositories/chunk-index.repository.js';
 export * from './repositories/documents.repository.js';

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DocumentStatus } from '#libs/contracts';
+
+/** Text-search configurations the index knows; each chunk is indexed with the one of its language. */
+export type TextSearchConfig = 'english' | 'russian' | 'simple';
+
+export interface ChunkInput {
+  content: string;
+  language: TextSearchConfig;
+  startOffset: number;
+  endOffset: number;
+}
+
+/** Writes a document's passages: chunks, their tsvectors and their BM25 postings, always together. */
+@Injectable()
+export class ChunkIndexRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Replaces every chunk of the document and marks it indexed, in one transaction, so readers
+   * see the old passages or the new ones, never a mix, and re-running a job is harmless.
+   * Returns false (and writes nothing) when the document was deleted meanwhile.
+   */
+  async replaceChunks(documentId: string, chunks: ChunkInput[]): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      // Locks the row so a concurrent delete waits for us (or we see it gone).
+      const locked: unknown[] = await manager.query(`SELECT 1 FROM documents WHERE id = $1 FOR UPDATE`, [documentId]);
+      if (locked.length === 0) return false;
+      await manager.query(`DELETE FROM chunks WHERE document_id = $1`, [documentId]);
+      if (chunks.length > 0) {
+        await manager.query(
+          `WITH input AS (
+             SELECT c.ordinal::int - 1 AS ordinal, c.content, c.language, c.start_offset, c.end_offset,
+                    to_tsvector(c.language::regconfig, c.content) AS tsv
+             FROM ROWS FROM (
+                    jsonb_to_recordset($2::jsonb) AS (content text, language text, start_offset int, end_offset int)
+                  ) WITH ORDINALITY AS c(content, language, start_offset, end_offset, ordinal)
+           ),
+           inserted AS (
+             INSERT INTO chunks (document_id, ordinal, content, language, tsv, start_offset, end_offset, term_count)
+             SELECT $1, ordinal, content, language, tsv, start_offset, end_offset,
+                    coalesce((SELECT sum(coalesce(array_length(positions, 1), 1)) FROM unnest(tsv)), 0)
+             FROM input
+             RETURNING id, tsv, term_count
+           )
+           INSERT INTO chunk_terms (lexeme, chunk_id, tf, chunk_length)
+           SELECT t.lexeme, i.id, coalesce(array_length(t.positions, 1), 1), i.term_count
+           FROM inserted i, unnest(i.tsv) AS t`,
+          [
+            documentId,
+            JSON.stringify(
+              chunks.map((chunk) => ({
+                content: chunk.content,
+                language: chunk.language,
+                start_offset: chunk.startOffset,
+                end_offset: chunk.endOffset,
+              })),
+            ),
+          ],
+        );
+      }
+      await manager.query(
+        `UPDATE documents
+         SET status = $2, progress = 100, error = NULL, chunk_count = $3, indexed_at = now(), updated_at = now()
+         WHERE id = $1`,
+        [documentId, DocumentStatus.Indexed, chunks.length],
+      );
+      return true;
+    });
+  }
+}
