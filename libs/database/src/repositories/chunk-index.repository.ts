@@ -26,7 +26,9 @@ export class ChunkIndexRepository {
   async replaceChunks(documentId: string, chunks: ChunkInput[]): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       // Locks the row so a concurrent delete waits for us (or we see it gone).
-      const locked: unknown[] = await manager.query(`SELECT 1 FROM documents WHERE id = $1 FOR UPDATE`, [documentId]);
+      const locked: unknown[] = await manager.query(`SELECT 1 FROM documents WHERE id = $1 FOR UPDATE`, [
+        documentId,
+      ]);
       if (locked.length === 0) return false;
       await manager.query(`DELETE FROM chunks WHERE document_id = $1`, [documentId]);
       if (chunks.length > 0) {

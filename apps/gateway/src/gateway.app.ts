@@ -1,0 +1,61 @@
+import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '#libs/config';
+import { createLogger, NestPinoLogger } from '#libs/observability';
+import { redisOptionsFromUrl } from '#libs/redis';
+import { GatewayModule } from './gateway.module.js';
+
+const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+
+/** Builds the gateway (not yet listening): Fastify, the Nest modules, OpenAPI and the corpus event subscription. */
+export async function createGatewayApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.MAX_UPLOAD_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    // The client's X-Request-Id when it is a sane token, else a fresh UUID.
+    genReqId: (request: IncomingMessage) => {
+      const offered = request.headers['x-request-id'];
+      return typeof offered === 'string' && CLIENT_REQUEST_ID.test(offered) ? offered : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
+    logger: new NestPinoLogger(logger),
+    bufferLogs: false,
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onSend', async (_request, reply) => {
+    void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
+  });
+
+  const openApi = new DocumentBuilder()
+    .setTitle('rag-gateway')
+    .setDescription('Upload documents, then ask questions answered from them. See API.md for the contract.')
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), {
+    jsonDocumentUrl: 'docs-json',
+  });
+
+  app.connectMicroservice<MicroserviceOptions>(
+    { transport: Transport.REDIS, options: redisOptionsFromUrl(config.REDIS_URL) },
+    { inheritAppConfig: true },
+  );
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Starts the event subscription, then listens; the large backlog absorbs 1000 clients connecting at once. */
+export async function startGateway(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.startAllMicroservices();
+  await app.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG });
+}

@@ -1,0 +1,26 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, type AppConfig } from '#libs/config';
+import { CorpusModule } from '#libs/corpus';
+import { DatabaseModule } from '#libs/database';
+import { QueuesModule } from '#libs/queues';
+import { RedisModule } from '#libs/redis';
+import { HealthModule } from './health/health.module.js';
+import { HttpModule } from './http/http.module.js';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot('rag-gateway:gateway'),
+        RedisModule,
+        QueuesModule.forRoot({ producerOnly: true }),
+        CorpusModule,
+        HttpModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { LivenessController } from './liveness.controller.js';
+
+@Module({ controllers: [LivenessController] })
+export class HealthModule {}
