@@ -1,21 +1,29 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { runMigrations } from '#libs/database';
-import { createTestEnvironment, type TestEnvironment } from './support/test-environment.js';
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 describe('migrations', () => {
-  let env: TestEnvironment;
-  before(async () => {
-    env = await createTestEnvironment();
-  });
-  after(async () => env.cleanup());
+  const name = `rag_test_migrate_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = new URL(ADMIN_URL);
+  databaseUrl.pathname = `/${name}`;
 
-  it('apply once when several processes migrate at the same time', async () => {
-    // The environment already migrated; a second wave of concurrent runs must find nothing to do.
-    const applied = await Promise.all([1, 2, 3].map(() => runMigrations(env.config.DATABASE_URL)));
-    assert.deepEqual(applied, [[], [], []]);
-    const client = new pg.Client({ connectionString: env.config.DATABASE_URL });
+  after(async () => {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('create the database and apply each migration once when several processes start at the same time', async () => {
+    const applied = await Promise.all([1, 2, 3].map(() => runMigrations(databaseUrl.toString())));
+    // Exactly one caller applied the initial schema; the others waited on the lock and found nothing to do.
+    assert.deepEqual(applied.flat(), ['InitialSchema1764201600000']);
+
+    const client = new pg.Client({ connectionString: databaseUrl.toString() });
     await client.connect();
     const { rows } = await client.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
