@@ -2,11 +2,14 @@ import {
   Catch,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { RetryLaterException } from './retry-later.exception.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -38,9 +41,14 @@ const REASON: Record<number, string> = {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
+    if (exception instanceof RetryLaterException) {
+      void reply.header('retry-after', String(exception.retryAfterSeconds));
+    }
     if (body.statusCode >= 500) {
       this.logger.error(
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
@@ -61,7 +69,12 @@ export class HttpErrorFilter implements ExceptionFilter {
       fastifyError.statusCode < 500
     ) {
       const status = fastifyError.statusCode;
-      return { statusCode: status, error: REASON[status] ?? 'Bad Request', message: fastifyError.message };
+      // Fastify's own wording does not name the limit.
+      const message =
+        fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `request body is larger than MAX_UPLOAD_BYTES (${this.config.MAX_UPLOAD_BYTES} bytes)`
+          : fastifyError.message;
+      return { statusCode: status, error: REASON[status] ?? 'Bad Request', message };
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
