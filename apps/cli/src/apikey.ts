@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '#libs/config';
-import { ApiKeysRepository, createDataSource, hashApiKey } from '#libs/database';
 
 const USAGE = `Usage:
   npm run apikey -- create --name <name> [--token <exact token>] [--rate-limit <requests per minute>]
@@ -49,7 +47,8 @@ function parseCommand(argv: string[]): Command {
   if (action === 'revoke' && (values.token !== undefined || values['rate-limit'] !== undefined)) {
     throw new UsageError('revoke takes only --name');
   }
-  if (values.token !== undefined && values.token.trim() === '') throw new UsageError('--token must not be empty');
+  if (values.token !== undefined && values.token.trim() === '')
+    throw new UsageError('--token must not be empty');
   let rateLimit: number | null = null;
   if (values['rate-limit'] !== undefined) {
     rateLimit = Number(values['rate-limit']);
@@ -65,8 +64,17 @@ async function run(command: Command): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Loaded only once the arguments are valid: a usage error answers without loading TypeORM.
+  const [{ loadConfig }, { ApiKeysRepository, createDataSource, hashApiKey }] = await Promise.all([
+    import('#libs/config'),
+    import('#libs/database'),
+  ]);
   const config = loadConfig();
-  const dataSource = createDataSource({ url: config.DATABASE_URL, poolSize: 1, applicationName: 'rag-gateway:cli' });
+  const dataSource = createDataSource({
+    url: config.DATABASE_URL,
+    poolSize: 1,
+    applicationName: 'rag-gateway:cli',
+  });
   await dataSource.initialize();
   try {
     const apiKeys = new ApiKeysRepository(dataSource);
@@ -81,7 +89,8 @@ async function run(command: Command): Promise<number> {
     // 32 random bytes: guessing is hopeless, so the unsalted SHA-256 stored is enough.
     const token = command.token ?? `rag_${randomBytes(32).toString('base64url')}`;
     const key = await apiKeys.upsert(command.name, hashApiKey(token), command.rateLimit);
-    const limit = key.rateLimit === null ? `default (${config.DEFAULT_RATE_LIMIT_PER_MINUTE})` : String(key.rateLimit);
+    const limit =
+      key.rateLimit === null ? `default (${config.DEFAULT_RATE_LIMIT_PER_MINUTE})` : String(key.rateLimit);
     process.stdout.write(
       `API key "${key.name}" (id ${key.id}), rate limit ${limit} requests per minute.\n` +
         'Store the token now: only its hash is kept.\n' +

@@ -40,12 +40,12 @@ for (const [name, path] of Object.entries(APPS)) {
   child.on('exit', (code, signal) => {
     children.delete(name);
     if (!stopping) {
-      logger.error({ app: name, code, signal }, 'process exited unexpectedly; stopping the others');
+      logger.error({ process: name, code, signal }, 'process exited unexpectedly; stopping the others');
       stopping = true;
       exitCode = 1;
       stopAll('SIGTERM');
     } else {
-      logger.info({ app: name, code, signal }, 'process stopped');
+      logger.info({ process: name, code, signal }, 'process stopped');
       if (code !== 0 && signal === null) exitCode = 1;
     }
     if (children.size === 0) process.exit(exitCode);

@@ -4,7 +4,10 @@ import { decodeCursor, encodeCursor } from './document-cursor.js';
 
 describe('document cursor', () => {
   it('round-trips a position exactly', () => {
-    const position = { createdAt: new Date('2026-11-27T10:11:12.345Z'), id: '3f0c1a9e-2f4b-4d7e-9a51-0c2b8f7e6d11' };
+    const position = {
+      createdAt: new Date('2026-11-27T10:11:12.345Z'),
+      id: '3f0c1a9e-2f4b-4d7e-9a51-0c2b8f7e6d11',
+    };
     assert.deepEqual(decodeCursor(encodeCursor(position)), position);
   });
 

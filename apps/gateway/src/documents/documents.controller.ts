@@ -53,7 +53,10 @@ const uuidParam = new ParseUUIDPipe({
 });
 
 const RATE_LIMIT_HEADERS = {
-  'RateLimit-Limit': { description: 'Requests allowed per minute for this API key.', schema: { type: 'integer' } },
+  'RateLimit-Limit': {
+    description: 'Requests allowed per minute for this API key.',
+    schema: { type: 'integer' },
+  },
   'RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' } },
   'RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' } },
 } as const;
@@ -65,7 +68,10 @@ const RATE_LIMIT_HEADERS = {
 @ApiTooManyRequestsResponse({
   description: 'Over the rate limit.',
   type: ErrorResponse,
-  headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } }, ...RATE_LIMIT_HEADERS },
+  headers: {
+    'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } },
+    ...RATE_LIMIT_HEADERS,
+  },
 })
 @Controller('documents')
 export class DocumentsController {
@@ -99,10 +105,19 @@ export class DocumentsController {
     type: AcceptedDocumentResponse,
     headers: { Location: { description: 'The document: /documents/{id}.', schema: { type: 'string' } } },
   })
-  @ApiOkResponse({ description: 'Idempotent repeat: the document first created with this Idempotency-Key.', type: AcceptedDocumentResponse })
-  @ApiBadRequestResponse({ description: 'Invalid field, empty content, bad Idempotency-Key.', type: ErrorResponse })
+  @ApiOkResponse({
+    description: 'Idempotent repeat: the document first created with this Idempotency-Key.',
+    type: AcceptedDocumentResponse,
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid field, empty content, bad Idempotency-Key.',
+    type: ErrorResponse,
+  })
   @ApiPayloadTooLargeResponse({ description: 'Over MAX_UPLOAD_BYTES.', type: ErrorResponse })
-  @ApiUnsupportedMediaTypeResponse({ description: 'File type or request Content-Type not supported.', type: ErrorResponse })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'File type or request Content-Type not supported.',
+    type: ErrorResponse,
+  })
   @ApiServiceUnavailableResponse({
     description: 'Could not be stored safely; nothing was stored.',
     type: ErrorResponse,
@@ -113,7 +128,10 @@ export class DocumentsController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<AcceptedDocumentResponse> {
-    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    if (
+      idempotencyKey !== undefined &&
+      (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    ) {
       throw new BadRequestException(`Idempotency-Key: must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
     const upload = await readUpload(request, this.config.MAX_UPLOAD_BYTES);
@@ -146,7 +164,9 @@ export class DocumentsController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a document; its chunks leave the index and cached answers citing it are retired' })
+  @ApiOperation({
+    summary: 'Delete a document; its chunks leave the index and cached answers citing it are retired',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID.', type: ErrorResponse })
   @ApiNotFoundResponse({ description: 'No such document.', type: ErrorResponse })

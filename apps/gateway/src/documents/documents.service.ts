@@ -85,7 +85,9 @@ export class DocumentsService {
         REDIS_SIDE_EFFECT_TIMEOUT_MS,
         'enqueue',
       ).catch((error: Error) =>
-        this.logger.warn(`document ${id} stored but not queued (the reconciler will queue it): ${error.message}`),
+        this.logger.warn(
+          `document ${id} stored but not queued (the reconciler will queue it): ${error.message}`,
+        ),
       );
     }
     return {
@@ -120,7 +122,8 @@ export class DocumentsService {
     };
     if (query.cursor !== undefined) {
       filter.after = decodeCursor(query.cursor);
-      if (filter.after === undefined) throw new BadRequestException('cursor: is not a cursor from a previous page');
+      if (filter.after === undefined)
+        throw new BadRequestException('cursor: is not a cursor from a previous page');
     }
     const key = JSON.stringify([filter.collection, filter.status, filter.limit, query.cursor]);
     let page = this.listCache.get(key);
@@ -141,15 +144,21 @@ export class DocumentsService {
     if (!deleted) throw new NotFoundException(`id: no document ${id}`);
     this.listCache.clear();
     // An active job cannot be removed; the worker finds the row gone and stops.
-    await withTimeout(this.jobs.queue(QueueName.Ingest).remove(id), REDIS_SIDE_EFFECT_TIMEOUT_MS, 'job removal').catch(
-      (error: Error) => this.logger.warn(`document ${id} deleted; its ingest job was not removed: ${error.message}`),
+    await withTimeout(
+      this.jobs.queue(QueueName.Ingest).remove(id),
+      REDIS_SIDE_EFFECT_TIMEOUT_MS,
+      'job removal',
+    ).catch((error: Error) =>
+      this.logger.warn(`document ${id} deleted; its ingest job was not removed: ${error.message}`),
     );
     await withTimeout(
       this.corpusEvents.corpusChanged('deleted', id),
       REDIS_SIDE_EFFECT_TIMEOUT_MS,
       'corpus version bump',
     ).catch((error: Error) =>
-      this.logger.error(`document ${id} deleted; cached answers may cite it until they expire: ${error.message}`),
+      this.logger.error(
+        `document ${id} deleted; cached answers may cite it until they expire: ${error.message}`,
+      ),
     );
   }
 
@@ -158,7 +167,8 @@ export class DocumentsService {
     const last = items.at(-1);
     return {
       items: items.map(toSummary),
-      next_cursor: hasMore && last !== undefined ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      next_cursor:
+        hasMore && last !== undefined ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     };
   }
 }

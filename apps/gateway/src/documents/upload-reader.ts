@@ -40,7 +40,10 @@ async function readJson(body: unknown, maxBytes: number): Promise<Upload> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequestException('body: must be a JSON object with title and content');
   }
-  const dto = (await validation.transform(body, { type: 'body', metatype: CreateDocumentDto })) as CreateDocumentDto;
+  const dto = (await validation.transform(body, {
+    type: 'body',
+    metatype: CreateDocumentDto,
+  })) as CreateDocumentDto;
   const bytes = Buffer.from(dto.content, 'utf8');
   if (bytes.length > maxBytes) {
     throw new PayloadTooLargeException(`content: larger than MAX_UPLOAD_BYTES (${maxBytes} bytes)`);
@@ -109,7 +112,9 @@ async function receiveFile(part: Extract<Multipart, { type: 'file' }>, earlier: 
 
 function fieldValue(part: Extract<Multipart, { type: 'field' }>): string {
   if (!FORM_FIELDS.has(part.fieldname)) {
-    throw new BadRequestException(`${part.fieldname}: is not an upload field (title, collection, metadata, file)`);
+    throw new BadRequestException(
+      `${part.fieldname}: is not an upload field (title, collection, metadata, file)`,
+    );
   }
   if (part.valueTruncated) {
     throw new PayloadTooLargeException(`${part.fieldname}: longer than ${MAX_FORM_FIELD_BYTES} bytes`);

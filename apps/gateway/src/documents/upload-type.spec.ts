@@ -9,9 +9,15 @@ const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]);
 
 describe('detectUploadType', () => {
   it('maps every supported extension, case-insensitively', () => {
-    assert.deepEqual(detectUploadType('a.TXT', '', text), { ok: true, mimeType: SupportedMimeType.PlainText });
+    assert.deepEqual(detectUploadType('a.TXT', '', text), {
+      ok: true,
+      mimeType: SupportedMimeType.PlainText,
+    });
     assert.deepEqual(detectUploadType('a.md', '', text), { ok: true, mimeType: SupportedMimeType.Markdown });
-    assert.deepEqual(detectUploadType('a.markdown', '', text), { ok: true, mimeType: SupportedMimeType.Markdown });
+    assert.deepEqual(detectUploadType('a.markdown', '', text), {
+      ok: true,
+      mimeType: SupportedMimeType.Markdown,
+    });
     assert.deepEqual(detectUploadType('a.htm', '', text), { ok: true, mimeType: SupportedMimeType.Html });
     assert.deepEqual(detectUploadType('a.html', '', text), { ok: true, mimeType: SupportedMimeType.Html });
     assert.deepEqual(detectUploadType('a.pdf', '', pdf), { ok: true, mimeType: SupportedMimeType.Pdf });

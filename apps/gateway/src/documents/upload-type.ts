@@ -51,7 +51,9 @@ export function detectUploadType(fileName: string, declaredType: string, bytes: 
   }
   switch (claimed) {
     case SupportedMimeType.Pdf:
-      return looksPdf ? { ok: true, mimeType: claimed } : { ok: false, reason: 'file: is not a PDF (no %PDF header)' };
+      return looksPdf
+        ? { ok: true, mimeType: claimed }
+        : { ok: false, reason: 'file: is not a PDF (no %PDF header)' };
     case SupportedMimeType.Docx:
       return bytes.subarray(0, ZIP_MAGIC.length).equals(ZIP_MAGIC)
         ? { ok: true, mimeType: claimed }

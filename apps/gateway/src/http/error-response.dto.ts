@@ -8,6 +8,9 @@ export class ErrorResponse {
   @ApiProperty({ example: 'Bad Request' })
   error!: string;
 
-  @ApiProperty({ description: 'Names the offending field or limit.', example: 'title: must be 1–300 characters' })
+  @ApiProperty({
+    description: 'Names the offending field or limit.',
+    example: 'title: must be 1–300 characters',
+  })
   message!: string;
 }

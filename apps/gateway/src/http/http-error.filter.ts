@@ -7,7 +7,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { RetryLaterException } from './retry-later.exception.js';
 
@@ -44,8 +44,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const body = this.toBody(exception);
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const body = this.toBody(exception, http.getRequest<FastifyRequest>());
     if (exception instanceof RetryLaterException) {
       void reply.header('retry-after', String(exception.retryAfterSeconds));
     }
@@ -57,10 +58,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     void reply.status(body.statusCode).send(body);
   }
 
-  private toBody(exception: unknown): ErrorBody {
+  private toBody(exception: unknown, request: FastifyRequest): ErrorBody {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { statusCode: status, error: REASON[status] ?? exception.name, message: messageOf(exception) };
+      // Nest wraps Fastify's own client errors (body limit, content type) and keeps them as the cause.
+      const message = this.fastifyMessage(exception.cause, request) ?? messageOf(exception);
+      return { statusCode: status, error: REASON[status] ?? exception.name, message };
     }
     const fastifyError = exception as FastifyError;
     if (
@@ -69,11 +72,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       fastifyError.statusCode < 500
     ) {
       const status = fastifyError.statusCode;
-      // Fastify's own wording does not name the limit.
-      const message =
-        fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? `request body is larger than MAX_UPLOAD_BYTES (${this.config.MAX_UPLOAD_BYTES} bytes)`
-          : fastifyError.message;
+      const message = this.fastifyMessage(fastifyError, request) ?? fastifyError.message;
       return { statusCode: status, error: REASON[status] ?? 'Bad Request', message };
     }
     return {
@@ -81,6 +80,18 @@ export class HttpErrorFilter implements ExceptionFilter {
       error: 'Internal Server Error',
       message: 'Internal server error',
     };
+  }
+
+  /** Fastify's wording names neither the limit nor the header; these name them. */
+  private fastifyMessage(error: unknown, request: FastifyRequest): string | undefined {
+    switch ((error as FastifyError | undefined)?.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return `request body is larger than MAX_UPLOAD_BYTES (${this.config.MAX_UPLOAD_BYTES} bytes)`;
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return `Content-Type: ${request.headers['content-type']?.slice(0, 100) ?? 'absent'} is not supported here`;
+      default:
+        return undefined;
+    }
   }
 }
 

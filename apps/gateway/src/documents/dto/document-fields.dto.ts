@@ -5,8 +5,16 @@ import { COLLECTION_PATTERN, DEFAULT_COLLECTION } from '#libs/contracts';
 export const MAX_TITLE_LENGTH = 300;
 export const MAX_METADATA_BYTES = 8 * 1024;
 
-/** Postgres text and jsonb cannot hold U+0000; refusing it here keeps a client error from becoming a 5xx. */
-const NO_NUL = /^[^\u0000]*$/;
+/** Postgres text cannot hold U+0000; refusing it here keeps a client error from becoming a 5xx. */
+function NoNulCharacters(): PropertyDecorator {
+  return ValidateBy({
+    name: 'noNulCharacters',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || !value.includes('\0'),
+      defaultMessage: () => 'must not contain NUL characters',
+    },
+  });
+}
 
 /** A JSON object of at most `max` bytes when serialized, without NUL characters. */
 function SmallJsonObject(max: number): PropertyDecorator {
@@ -28,10 +36,14 @@ export class DocumentFieldsDto {
   @ApiProperty({ minLength: 1, maxLength: MAX_TITLE_LENGTH, example: 'Onboarding guide' })
   @IsString({ message: 'must be a string' })
   @Length(1, MAX_TITLE_LENGTH, { message: `must be 1–${MAX_TITLE_LENGTH} characters` })
-  @Matches(NO_NUL, { message: 'must not contain NUL characters' })
+  @NoNulCharacters()
   title!: string;
 
-  @ApiPropertyOptional({ pattern: COLLECTION_PATTERN.source, default: DEFAULT_COLLECTION, example: 'default' })
+  @ApiPropertyOptional({
+    pattern: COLLECTION_PATTERN.source,
+    default: DEFAULT_COLLECTION,
+    example: 'default',
+  })
   @IsOptional()
   @IsString({ message: 'must be a string' })
   @Matches(COLLECTION_PATTERN, { message: `must match ${COLLECTION_PATTERN.source}` })
@@ -62,11 +74,16 @@ export class UploadDocumentFormDto {
   @ApiProperty({
     type: 'string',
     format: 'binary',
-    description: 'Plain text (.txt), Markdown (.md, .markdown), HTML (.html, .htm), PDF (.pdf) or DOCX (.docx).',
+    description:
+      'Plain text (.txt), Markdown (.md, .markdown), HTML (.html, .htm), PDF (.pdf) or DOCX (.docx).',
   })
   file!: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_TITLE_LENGTH, description: 'Defaults to the file name.' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: MAX_TITLE_LENGTH,
+    description: 'Defaults to the file name.',
+  })
   title?: string;
 
   @ApiPropertyOptional({ pattern: COLLECTION_PATTERN.source, default: DEFAULT_COLLECTION })
