@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
+import { registerMultipart } from './documents/multipart.js';
 import { GatewayModule } from './gateway.module.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
@@ -27,6 +28,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     logger: new NestPinoLogger(logger),
     bufferLogs: false,
   });
+  await registerMultipart(app, config);
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {

@@ -4,6 +4,8 @@ import { CorpusModule } from '#libs/corpus';
 import { DatabaseModule } from '#libs/database';
 import { QueuesModule } from '#libs/queues';
 import { RedisModule } from '#libs/redis';
+import { AuthModule } from './auth/auth.module.js';
+import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpModule } from './http/http.module.js';
 
@@ -19,7 +21,9 @@ export class GatewayModule {
         QueuesModule.forRoot({ producerOnly: true }),
         CorpusModule,
         HttpModule,
+        AuthModule,
         HealthModule,
+        DocumentsModule,
       ],
     };
   }

@@ -2,11 +2,14 @@ import {
   Catch,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { RetryLaterException } from './retry-later.exception.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -38,9 +41,15 @@ const REASON: Record<number, string> = {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const body = this.toBody(exception);
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const body = this.toBody(exception, http.getRequest<FastifyRequest>());
+    if (exception instanceof RetryLaterException) {
+      void reply.header('retry-after', String(exception.retryAfterSeconds));
+    }
     if (body.statusCode >= 500) {
       this.logger.error(
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
@@ -49,10 +58,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     void reply.status(body.statusCode).send(body);
   }
 
-  private toBody(exception: unknown): ErrorBody {
+  private toBody(exception: unknown, request: FastifyRequest): ErrorBody {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { statusCode: status, error: REASON[status] ?? exception.name, message: messageOf(exception) };
+      // Nest wraps Fastify's own client errors (body limit, content type) and keeps them as the cause.
+      const message = this.fastifyMessage(exception.cause, request) ?? messageOf(exception);
+      return { statusCode: status, error: REASON[status] ?? exception.name, message };
     }
     const fastifyError = exception as FastifyError;
     if (
@@ -61,13 +72,26 @@ export class HttpErrorFilter implements ExceptionFilter {
       fastifyError.statusCode < 500
     ) {
       const status = fastifyError.statusCode;
-      return { statusCode: status, error: REASON[status] ?? 'Bad Request', message: fastifyError.message };
+      const message = this.fastifyMessage(fastifyError, request) ?? fastifyError.message;
+      return { statusCode: status, error: REASON[status] ?? 'Bad Request', message };
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
       error: 'Internal Server Error',
       message: 'Internal server error',
     };
+  }
+
+  /** Fastify's wording names neither the limit nor the header; these name them. */
+  private fastifyMessage(error: unknown, request: FastifyRequest): string | undefined {
+    switch ((error as FastifyError | undefined)?.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return `request body is larger than MAX_UPLOAD_BYTES (${this.config.MAX_UPLOAD_BYTES} bytes)`;
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return `Content-Type: ${request.headers['content-type']?.slice(0, 100) ?? 'absent'} is not supported here`;
+      default:
+        return undefined;
+    }
   }
 }
 

@@ -30,7 +30,8 @@ export class InitialSchema1764201600000 implements MigrationInterface {
         metadata        jsonb NOT NULL DEFAULT '{}'::jsonb,
         idempotency_key text,
         api_key_id      uuid REFERENCES api_keys (id) ON DELETE SET NULL,
-        created_at      timestamptz NOT NULL DEFAULT now(),
+        -- Millisecond precision, as a JS Date holds it, so the list cursor (created_at, id) is exact.
+        created_at      timestamptz(3) NOT NULL DEFAULT now(),
         updated_at      timestamptz NOT NULL DEFAULT now(),
         indexed_at      timestamptz
       )`);

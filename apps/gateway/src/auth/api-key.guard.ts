@@ -1,0 +1,54 @@
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { applyRateLimit } from '../rate-limit/rate-limit-headers.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import { ApiKeyStore } from './api-key-store.js';
+import './authenticated-key.js';
+import { IS_PUBLIC } from './public.decorator.js';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * Global guard: every HTTP route needs `Authorization: Bearer <api key>` unless it is @Public().
+ * Then each request counts against its key's rate limit; a request that fails authentication
+ * counts against its client address instead, which throttles key guessing. Public routes
+ * (health probes, metrics) are never rate limited: a throttled probe would restart a healthy process.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeyStore,
+    private readonly rateLimits: RateLimitService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    // Global guards also wrap the gateway's event handlers (corpus.changed over Redis), which carry no key.
+    if (context.getType() !== 'http') return true;
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic === true) return true;
+
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const key =
+      token === undefined ? undefined : (this.keys.find(token) ?? (await this.keys.findFresh(token)));
+    if (key === undefined) {
+      applyRateLimit(reply, await this.rateLimits.consumeForAddress(request.ip));
+      void reply.header('www-authenticate', 'Bearer');
+      throw new UnauthorizedException(
+        token === undefined
+          ? 'Authorization: a Bearer API key is required'
+          : 'Authorization: the API key is unknown or revoked',
+      );
+    }
+    request.apiKey = key;
+    applyRateLimit(reply, await this.rateLimits.consumeForKey(key.id, key.rateLimit));
+    return true;
+  }
+}

@@ -1,0 +1,176 @@
+import {
+  BadRequestException,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import '../auth/authenticated-key.js';
+import { ErrorResponse } from '../http/error-response.dto.js';
+import { CreateDocumentDto, UploadDocumentFormDto } from './dto/document-fields.dto.js';
+import {
+  AcceptedDocumentResponse,
+  DocumentListResponse,
+  DocumentResponse,
+} from './dto/document.responses.js';
+import { ListDocumentsQuery } from './dto/list-documents.query.js';
+import { DocumentsService } from './documents.service.js';
+import { readUpload } from './upload-reader.js';
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+const uuidParam = new ParseUUIDPipe({
+  exceptionFactory: () => new BadRequestException('id: must be a UUID'),
+});
+
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': {
+    description: 'Requests allowed per minute for this API key.',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' } },
+} as const;
+
+@ApiTags('documents')
+@ApiBearerAuth()
+@ApiExtraModels(CreateDocumentDto, UploadDocumentFormDto)
+@ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key.', type: ErrorResponse })
+@ApiTooManyRequestsResponse({
+  description: 'Over the rate limit.',
+  type: ErrorResponse,
+  headers: {
+    'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } },
+    ...RATE_LIMIT_HEADERS,
+  },
+})
+@Controller('documents')
+export class DocumentsController {
+  constructor(
+    private readonly documents: DocumentsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Upload a document; it is indexed asynchronously',
+    description:
+      'Send JSON (the text itself) or multipart/form-data with a `file` (.txt, .md, .markdown, .html, .htm, ' +
+      '.pdf, .docx). Poll `status_url` until `indexed` or `failed`.',
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': { schema: { $ref: getSchemaPath(CreateDocumentDto) } },
+        'multipart/form-data': { schema: { $ref: getSchemaPath(UploadDocumentFormDto) } },
+      },
+    },
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: `At most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters. Repeating it with the same API key returns the first document (200) and starts no new job.`,
+  })
+  @ApiAcceptedResponse({
+    description: 'Stored and queued for indexing.',
+    type: AcceptedDocumentResponse,
+    headers: { Location: { description: 'The document: /documents/{id}.', schema: { type: 'string' } } },
+  })
+  @ApiOkResponse({
+    description: 'Idempotent repeat: the document first created with this Idempotency-Key.',
+    type: AcceptedDocumentResponse,
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid field, empty content, bad Idempotency-Key.',
+    type: ErrorResponse,
+  })
+  @ApiPayloadTooLargeResponse({ description: 'Over MAX_UPLOAD_BYTES.', type: ErrorResponse })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'File type or request Content-Type not supported.',
+    type: ErrorResponse,
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'Could not be stored safely; nothing was stored.',
+    type: ErrorResponse,
+    headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
+  })
+  async upload(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<AcceptedDocumentResponse> {
+    if (
+      idempotencyKey !== undefined &&
+      (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    ) {
+      throw new BadRequestException(`Idempotency-Key: must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
+    const upload = await readUpload(request, this.config.MAX_UPLOAD_BYTES);
+    const { created, document } = await this.documents.create(upload, {
+      apiKeyId: request.apiKey?.id ?? null,
+      idempotencyKey: idempotencyKey ?? null,
+      requestId: request.id,
+    });
+    void reply.header('location', document.status_url);
+    if (!created) void reply.status(HttpStatus.OK);
+    return document;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List documents, newest first (served from a cache at most a second old)' })
+  @ApiOkResponse({ type: DocumentListResponse, headers: RATE_LIMIT_HEADERS })
+  @ApiBadRequestResponse({ description: 'Bad filter, limit or cursor.', type: ErrorResponse })
+  list(@Query() query: ListDocumentsQuery): Promise<DocumentListResponse> {
+    return this.documents.list(query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A document and its processing status' })
+  @ApiOkResponse({ type: DocumentResponse, headers: RATE_LIMIT_HEADERS })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID.', type: ErrorResponse })
+  @ApiNotFoundResponse({ description: 'No such document.', type: ErrorResponse })
+  get(@Param('id', uuidParam) id: string): Promise<DocumentResponse> {
+    return this.documents.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Delete a document; its chunks leave the index and cached answers citing it are retired',
+  })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID.', type: ErrorResponse })
+  @ApiNotFoundResponse({ description: 'No such document.', type: ErrorResponse })
+  async delete(@Param('id', uuidParam) id: string): Promise<void> {
+    await this.documents.delete(id);
+  }
+}

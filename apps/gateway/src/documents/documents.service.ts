@@ -1,0 +1,201 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { CorpusEvents } from '#libs/corpus';
+import { JobName, QueueName } from '#libs/contracts';
+import { DocumentsRepository, type DocumentEntity, type DocumentListFilter } from '#libs/database';
+import { JobProducer } from '#libs/queues';
+import { RetryLaterException } from '../http/retry-later.exception.js';
+import { decodeCursor, encodeCursor } from './document-cursor.js';
+import type {
+  AcceptedDocumentResponse,
+  DocumentListResponse,
+  DocumentResponse,
+  DocumentSummary,
+} from './dto/document.responses.js';
+import { DEFAULT_PAGE_SIZE, type ListDocumentsQuery } from './dto/list-documents.query.js';
+import type { Upload } from './upload-reader.js';
+import { withTimeout } from './with-timeout.js';
+
+/** API.md: "an upload, an indexing or a delete is visible within a second" in the cached list. */
+const LIST_CACHE_TTL_MS = 1_000;
+const LIST_CACHE_ENTRIES = 1_000;
+/** Redis calls after the commit are best effort; they must not hold the answer for long. */
+const REDIS_SIDE_EFFECT_TIMEOUT_MS = 2_000;
+const DATABASE_RETRY_AFTER_S = 5;
+
+export interface UploadContext {
+  apiKeyId: string | null;
+  idempotencyKey: string | null;
+  requestId: string;
+}
+
+@Injectable()
+export class DocumentsService {
+  private readonly logger = new Logger(DocumentsService.name);
+  /**
+   * Holds the promise, not the page: concurrent identical list requests share one query, and
+   * clearing the cache on this process's own writes drops in-flight results too.
+   */
+  private readonly listCache = new LRUCache<string, Promise<DocumentListResponse>>({
+    max: LIST_CACHE_ENTRIES,
+    ttl: LIST_CACHE_TTL_MS,
+  });
+
+  constructor(
+    private readonly documents: DocumentsRepository,
+    private readonly jobs: JobProducer,
+    private readonly corpusEvents: CorpusEvents,
+  ) {}
+
+  /**
+   * Commits the row and bytes first, then queues the job: once this answers, the upload is in
+   * Postgres, and the ingest worker's reconciler queues it if the enqueue below was lost.
+   */
+  async create(
+    upload: Upload,
+    context: UploadContext,
+  ): Promise<{ created: boolean; document: AcceptedDocumentResponse }> {
+    const id = randomUUID();
+    const { document, created } = await unavailableOnFailure(
+      this.documents.createQueued(
+        {
+          id,
+          collection: upload.collection,
+          title: upload.title,
+          sizeBytes: upload.body.length,
+          mimeType: upload.mimeType,
+          contentSha256: createHash('sha256').update(upload.body).digest('hex'),
+          metadata: upload.metadata,
+          idempotencyKey: context.idempotencyKey,
+          apiKeyId: context.apiKeyId,
+        },
+        upload.body,
+      ),
+      'the upload was not stored',
+    );
+    if (created) {
+      this.listCache.clear();
+      await withTimeout(
+        this.jobs.enqueue(
+          JobName.IngestDocument,
+          { documentId: id, requestId: context.requestId },
+          { jobId: id },
+        ),
+        REDIS_SIDE_EFFECT_TIMEOUT_MS,
+        'enqueue',
+      ).catch((error: Error) =>
+        this.logger.warn(
+          `document ${id} stored but not queued (the reconciler will queue it): ${error.message}`,
+        ),
+      );
+    }
+    return {
+      created,
+      document: {
+        id: document.id,
+        status: document.status,
+        collection: document.collection,
+        status_url: statusUrl(document.id),
+      },
+    };
+  }
+
+  async get(id: string): Promise<DocumentResponse> {
+    const document = await unavailableOnFailure(this.documents.findById(id), 'try again');
+    if (document === null) throw new NotFoundException(`id: no document ${id}`);
+    return {
+      ...toSummary(document),
+      progress: document.progress,
+      mime_type: document.mimeType,
+      error: document.error,
+      metadata: document.metadata,
+      updated_at: document.updatedAt.toISOString(),
+    };
+  }
+
+  list(query: ListDocumentsQuery): Promise<DocumentListResponse> {
+    const filter: DocumentListFilter = {
+      collection: query.collection,
+      status: query.status,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+    };
+    if (query.cursor !== undefined) {
+      filter.after = decodeCursor(query.cursor);
+      if (filter.after === undefined)
+        throw new BadRequestException('cursor: is not a cursor from a previous page');
+    }
+    const key = JSON.stringify([filter.collection, filter.status, filter.limit, query.cursor]);
+    let page = this.listCache.get(key);
+    if (page === undefined) {
+      page = this.fetchPage(filter);
+      this.listCache.set(key, page);
+      // A failure is not cached: the next request tries again.
+      page.catch(() => {
+        if (this.listCache.get(key) === page) this.listCache.delete(key);
+      });
+    }
+    return page;
+  }
+
+  /** Deletes the row (chunks and postings cascade), drops a pending job, then retires cached answers. */
+  async delete(id: string): Promise<void> {
+    const deleted = await unavailableOnFailure(this.documents.delete(id), 'nothing was deleted');
+    if (!deleted) throw new NotFoundException(`id: no document ${id}`);
+    this.listCache.clear();
+    // An active job cannot be removed; the worker finds the row gone and stops.
+    await withTimeout(
+      this.jobs.queue(QueueName.Ingest).remove(id),
+      REDIS_SIDE_EFFECT_TIMEOUT_MS,
+      'job removal',
+    ).catch((error: Error) =>
+      this.logger.warn(`document ${id} deleted; its ingest job was not removed: ${error.message}`),
+    );
+    await withTimeout(
+      this.corpusEvents.corpusChanged('deleted', id),
+      REDIS_SIDE_EFFECT_TIMEOUT_MS,
+      'corpus version bump',
+    ).catch((error: Error) =>
+      this.logger.error(
+        `document ${id} deleted; cached answers may cite it until they expire: ${error.message}`,
+      ),
+    );
+  }
+
+  private async fetchPage(filter: DocumentListFilter): Promise<DocumentListResponse> {
+    const { items, hasMore } = await unavailableOnFailure(this.documents.list(filter), 'try again');
+    const last = items.at(-1);
+    return {
+      items: items.map(toSummary),
+      next_cursor:
+        hasMore && last !== undefined ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    };
+  }
+}
+
+function statusUrl(id: string): string {
+  return `/documents/${id}`;
+}
+
+function toSummary(document: DocumentEntity): DocumentSummary {
+  return {
+    id: document.id,
+    title: document.title,
+    collection: document.collection,
+    status: document.status,
+    chunk_count: document.chunkCount,
+    size_bytes: document.sizeBytes,
+    created_at: document.createdAt.toISOString(),
+    indexed_at: document.indexedAt?.toISOString() ?? null,
+  };
+}
+
+/** A database failure is the server's problem, not the client's: 503 with Retry-After. */
+async function unavailableOnFailure<T>(operation: Promise<T>, consequence: string): Promise<T> {
+  try {
+    return await operation;
+  } catch (error: unknown) {
+    new Logger(DocumentsService.name).error(`database operation failed: ${(error as Error).message}`);
+    throw new RetryLaterException(503, `database unavailable; ${consequence}`, DATABASE_RETRY_AFTER_S);
+  }
+}
