@@ -14,6 +14,7 @@ import { positive } from './workload.js';
  */
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h' },
     target: { type: 'string', default: process.env.TOPOLOGY_URL ?? 'http://127.0.0.1:8000' },
     token: { type: 'string', default: 'test-load-token-1' },
     runs: { type: 'string', default: '5' },
@@ -26,6 +27,11 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
+
+if (values.help) {
+  print('usage: npm run bench:ingest -- [options]; the options are listed in loadtest/bench/README.md');
+  process.exit(0);
+}
 
 const target = loopbackUrl(values.target);
 const runs = Math.round(positive('runs', values.runs));

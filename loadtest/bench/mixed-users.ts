@@ -15,6 +15,7 @@ import { parseQueryMix, positive, requestSpec, tokenFor } from './workload.js';
  */
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h' },
     target: { type: 'string', default: process.env.TOPOLOGY_URL ?? 'http://127.0.0.1:8000' },
     users: { type: 'string', default: '1000' },
     duration: { type: 'string', default: '30' },
@@ -31,6 +32,11 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
+
+if (values.help) {
+  print('usage: npm run bench:mixed -- [options]; the options are listed in loadtest/bench/README.md');
+  process.exit(0);
+}
 
 const target = loopbackUrl(values.target);
 const users = Math.round(positive('users', values.users));

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '#libs/config';
 import { hashApiKey } from '#libs/database';
-import { note } from './report.js';
+import { note, print } from './report.js';
 import { positive } from './workload.js';
 
 /**
@@ -14,12 +14,18 @@ import { positive } from './workload.js';
  */
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h' },
     count: { type: 'string', default: '100' },
     // Per key, requests per minute. High by default so that benchmarks measure the server,
     // not the limiter (which still runs on every request); "default" leaves the server's default.
     'rate-limit': { type: 'string', default: '1000000' },
   },
 });
+
+if (values.help) {
+  print('usage: npm run bench:keys -- [options]; the options are listed in loadtest/bench/README.md');
+  process.exit(0);
+}
 
 const count = Math.round(positive('count', values.count));
 const rateLimit =

@@ -15,6 +15,7 @@ import { parseQueryMix, positive, requestSpec, tokenFor, type RequestSpec } from
  */
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h' },
     target: { type: 'string', default: process.env.TOPOLOGY_URL ?? 'http://127.0.0.1:8000' },
     request: { type: 'string', default: 'query' },
     queries: { type: 'string', default: 'hot' },
@@ -30,6 +31,11 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
+
+if (values.help) {
+  print('usage: npm run bench:query -- [options]; the options are listed in loadtest/bench/README.md');
+  process.exit(0);
+}
 
 const target = loopbackUrl(values.target);
 const spec: RequestSpec = requestSpec(values.request, parseQueryMix(values.queries));
