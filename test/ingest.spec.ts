@@ -11,7 +11,9 @@ import {
   pdfWithText,
   RUSSIAN_PARAGRAPHS,
 } from './support/fixtures.js';
+import { queueSettings } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
+import { IngestProcessor } from '../apps/ingest-worker/src/ingest/ingest.processor.js';
 import { IngestHarness } from './support/ingest-harness.js';
 import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
 
@@ -32,7 +34,12 @@ describe('ingest worker', () => {
   let harness: IngestHarness;
 
   before(async () => {
-    env = await createTestEnvironment({ CHUNK_SIZE: '400', CHUNK_OVERLAP: '80', INGEST_ATTEMPTS: '3' });
+    env = await createTestEnvironment({
+      CHUNK_SIZE: '400',
+      CHUNK_OVERLAP: '80',
+      INGEST_ATTEMPTS: '3',
+      INGEST_CONCURRENCY: '3',
+    });
     harness = await IngestHarness.start(env.config);
     // A real Postgres error on chunk insert for listed documents: the kind of failure a retry can outlive.
     await harness.sql.query(`
@@ -78,6 +85,14 @@ describe('ingest worker', () => {
     assert.ok(job);
     return job;
   };
+
+  it('runs the worker with the concurrency and lock duration of the queue settings table', () => {
+    const { worker } = harness.app.get(IngestProcessor, { strict: false });
+    const settings = queueSettings(env.config)[QueueName.Ingest];
+    assert.equal(worker.concurrency, 3);
+    assert.equal(worker.opts.lockDuration, settings.lockDurationMs);
+    assert.equal(worker.isRunning(), true);
+  });
 
   it('indexes text, Markdown, HTML, PDF and DOCX uploads: queued → processing → indexed, with chunks', async () => {
     const plain = `${ENGLISH_TEXT.join('\n\n')}\n`;
