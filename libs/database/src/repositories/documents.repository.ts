@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { DocumentStatus } from '#libs/contracts';
 import { DocumentContentEntity } from '../entities/document-content.entity.js';
 import { DocumentEntity } from '../entities/document.entity.js';
@@ -23,6 +23,15 @@ export interface DocumentListFilter {
   limit: number;
   /** Position after which to continue, from the previous page. */
   after?: { createdAt: Date; id: string };
+}
+
+/** Statuses of a document that is still waiting for its index and so must have an ingest job. */
+const PENDING_STATUSES: DocumentStatus[] = [DocumentStatus.Queued, DocumentStatus.Processing];
+
+export interface StalePendingDocument {
+  id: string;
+  /** `updated_at` as Postgres prints it (microseconds): the token `claimStale` compares. */
+  version: string;
 }
 
 /** The documents aggregate: the row and its raw upload. */
@@ -119,22 +128,66 @@ export class DocumentsRepository {
     await this.dataSource.getRepository(DocumentEntity).update({ id }, { progress });
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
+  /**
+   * Ends an attempt that will be retried: back to `queued`, keeping the error for operators.
+   * Only a document still in `processing` changes (not one indexed or deleted meanwhile).
+   */
+  async markRetrying(id: string, error: string): Promise<void> {
     await this.dataSource
       .getRepository(DocumentEntity)
-      .update({ id }, { status: DocumentStatus.Failed, error: error.slice(0, 2000) });
+      .update(
+        { id, status: DocumentStatus.Processing },
+        { status: DocumentStatus.Queued, error: error.slice(0, 2000) },
+      );
   }
 
-  /** Documents that should have a live ingest job and have not moved for `staleForMs`. */
-  async findPending(staleForMs: number, limit: number): Promise<Pick<DocumentEntity, 'id' | 'status'>[]> {
-    return this.dataSource
+  /**
+   * Gives up on a document that is still waiting for its index (`queued` or `processing`); one
+   * indexed meanwhile stays indexed. Returns false when nothing changed.
+   */
+  async markFailed(id: string, error: string): Promise<boolean> {
+    const result = await this.dataSource
       .getRepository(DocumentEntity)
-      .createQueryBuilder('d')
-      .select(['d.id', 'd.status'])
-      .where(`d.status IN (:...statuses)`, { statuses: [DocumentStatus.Queued, DocumentStatus.Processing] })
-      .andWhere(`d.updated_at < now() - make_interval(secs => :secs)`, { secs: staleForMs / 1000 })
-      .orderBy('d.updated_at', 'ASC')
-      .limit(limit)
-      .getMany();
+      .update(
+        { id, status: In(PENDING_STATUSES) },
+        { status: DocumentStatus.Failed, error: error.slice(0, 2000) },
+      );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * A page of documents that should have a live ingest job and have not changed for `staleForMs`,
+   * oldest first, after `cursor` (the previous page's last row). `version` is `updated_at` at full
+   * precision, for `claimStale`.
+   */
+  async findStalePending(
+    staleForMs: number,
+    limit: number,
+    cursor?: StalePendingDocument,
+  ): Promise<StalePendingDocument[]> {
+    const rows: StalePendingDocument[] = await this.dataSource.query(
+      `SELECT id, updated_at::text AS version
+         FROM documents
+         WHERE status IN ('queued', 'processing') -- literally the predicate of documents_pending_idx
+           AND updated_at < now() - make_interval(secs => $1)
+           AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
+         ORDER BY updated_at, id
+         LIMIT $4`,
+      [staleForMs / 1000, cursor?.version ?? null, cursor?.id ?? null, limit],
+    );
+    return rows;
+  }
+
+  /**
+   * Compare-and-set on `updated_at`: touches the document only if nobody changed it since it was
+   * read. Of several reconcilers looking at the same stale document, exactly one gets true.
+   */
+  async claimStale(document: StalePendingDocument): Promise<boolean> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `UPDATE documents SET updated_at = now()
+       WHERE id = $1 AND updated_at = $2::timestamptz AND status = ANY($3)`,
+      [document.id, document.version, PENDING_STATUSES],
+    );
+    return result[1] > 0;
   }
 }

@@ -1,0 +1,128 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { JobState } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { JobName, QueueName } from '#libs/contracts';
+import { CorpusEvents } from '#libs/corpus';
+import { DocumentsRepository, type StalePendingDocument } from '#libs/database';
+import type { Logger } from '#libs/observability';
+import { JobProducer } from '#libs/queues';
+import { INGEST_LOGGER } from './ingest-logger.js';
+
+/**
+ * How long a queued or processing document must sit unchanged before its job is checked. Long
+ * enough for the gateway to enqueue after committing the row; progress updates keep a running
+ * job's document fresh.
+ */
+export const DEFAULT_STALE_AFTER_MS = 10_000;
+const PAGE_SIZE = 500;
+const SHUTDOWN_WAIT_MS = 5_000;
+/** A job in one of these states will still run (or is running): its document needs nothing. */
+const LIVE_JOB_STATES: ReadonlySet<JobState | 'unknown'> = new Set([
+  'waiting',
+  'delayed',
+  'active',
+  'prioritized',
+  'waiting-children',
+]);
+
+export interface ReconcileReport {
+  /** Documents whose job was missing (or finished without indexing them) and that got a new one. */
+  requeued: string[];
+  /** Documents whose job had failed for good without the worker recording it (crash, database down). */
+  failed: string[];
+}
+
+/**
+ * Guarantees that an accepted upload is never lost: Redis keeps nothing on disk here, and a gateway
+ * may die between committing the row and enqueueing its job. Every RECONCILE_INTERVAL_MS it finds
+ * documents still `queued`/`processing` whose job is gone and enqueues it again (job id = document
+ * id). Replicas may run this at once: each document is claimed with a compare-and-set in Postgres,
+ * and a duplicate job id is ignored by BullMQ anyway.
+ */
+@Injectable()
+export class IngestReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<ReconcileReport>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly documents: DocumentsRepository,
+    private readonly producer: JobProducer,
+    private readonly corpusEvents: CorpusEvents,
+    @Inject(INGEST_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.tick(), this.config.RECONCILE_INTERVAL_MS).unref();
+  }
+
+  /** Lets a pass in progress finish, but not hold up shutdown for long (Redis may be what is down). */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.inFlight),
+      new Promise((resolve) => (timeout = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
+    ]);
+    clearTimeout(timeout);
+  }
+
+  /** One pass over the stale pending documents; `staleAfterMs` 0 checks every pending document. */
+  reconcileOnce(staleAfterMs = DEFAULT_STALE_AFTER_MS): Promise<ReconcileReport> {
+    const pass = this.pass(staleAfterMs).finally(() => this.inFlight.delete(pass));
+    this.inFlight.add(pass);
+    return pass;
+  }
+
+  private tick(): void {
+    // A slow pass (huge backlog) is not stacked on by the next tick.
+    if (this.inFlight.size > 0) return;
+    this.reconcileOnce().then(
+      (report) => {
+        if (report.requeued.length > 0 || report.failed.length > 0) {
+          this.logger.warn(report, 'reconciler repaired documents without a live ingest job');
+        }
+      },
+      (error: Error) => this.logger.error({ err: error }, 'reconcile pass failed'),
+    );
+  }
+
+  private async pass(staleAfterMs: number): Promise<ReconcileReport> {
+    const report: ReconcileReport = { requeued: [], failed: [] };
+    let cursor: StalePendingDocument | undefined;
+    for (;;) {
+      const page = await this.documents.findStalePending(staleAfterMs, PAGE_SIZE, cursor);
+      for (const document of page) await this.reconcile(document, report);
+      if (page.length < PAGE_SIZE) return report;
+      cursor = page.at(-1);
+    }
+  }
+
+  private async reconcile(document: StalePendingDocument, report: ReconcileReport): Promise<void> {
+    const queue = this.producer.queue(QueueName.Ingest);
+    const state = await queue.getJobState(document.id);
+    if (LIVE_JOB_STATES.has(state)) return;
+    // Another reconciler, or the worker itself, moved the document since we read it.
+    if (!(await this.documents.claimStale(document))) return;
+
+    if (state === 'failed') {
+      // Attempts are used up (a worker that crashed on it twice lands here too): settle, do not loop.
+      const job = await queue.getJob(document.id);
+      const reason = job?.failedReason || 'the ingest job failed';
+      if (await this.documents.markFailed(document.id, `Indexing failed: ${reason}`)) {
+        await this.corpusEvents.corpusChanged('failed', document.id);
+        report.failed.push(document.id);
+      }
+      return;
+    }
+    // A finished job keeps its id: BullMQ would silently ignore a new job with the same id.
+    if (state === 'completed') await queue.remove(document.id);
+    await this.producer.enqueue(JobName.IngestDocument, { documentId: document.id }, { jobId: document.id });
+    report.requeued.push(document.id);
+  }
+}

@@ -1,0 +1,95 @@
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
+import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { IngestDocumentPayload, IngestDocumentResult } from '#libs/contracts';
+import { CorpusEvents } from '#libs/corpus';
+import { DocumentsRepository } from '#libs/database';
+import type { Logger } from '#libs/observability';
+import { IngestDocumentService, IngestStep } from './ingest-document.service.js';
+
+export type IngestJob = Job<IngestDocumentPayload, IngestDocumentResult>;
+
+/**
+ * The BullMQ side of ingestion: runs IngestDocumentService for each job and keeps the document's
+ * status truthful when an attempt fails. It is registered by IngestModule, which applies
+ * `@Processor(QueueName.Ingest, ...)` with the configured concurrency and lock duration.
+ */
+export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly ingest: IngestDocumentService,
+    private readonly documents: DocumentsRepository,
+    private readonly corpusEvents: CorpusEvents,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /** The worker is created with autorun off: consume only once every module is up. */
+  onApplicationBootstrap(): void {
+    // run() settles only when the worker closes.
+    this.worker.run().catch((error: Error) => this.logger.error({ err: error }, 'ingest worker stopped'));
+  }
+
+  /** Drains: waits for the jobs in hand while the database and Redis are still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+
+  async process(job: IngestJob): Promise<IngestDocumentResult> {
+    const started = performance.now();
+    const { documentId, requestId } = job.data;
+    const log = this.logger.child({ jobId: job.id, documentId, requestId, attempt: job.attemptsMade + 1 });
+    log.info('ingesting document');
+    try {
+      const chunkCount = await this.ingest.ingest(documentId, async (percent) => {
+        await Promise.all([job.updateProgress(percent), this.documents.updateProgress(documentId, percent)]);
+      });
+      await job.updateProgress(IngestStep.Indexed);
+      const durationMs = Math.round(performance.now() - started);
+      if (chunkCount === null) log.info({ durationMs }, 'document was deleted; nothing to index');
+      else log.info({ chunkCount, durationMs }, 'document indexed');
+      return { documentId, chunkCount: chunkCount ?? 0, durationMs };
+    } catch (error) {
+      await this.recordFailure(job, error, log);
+      throw error;
+    }
+  }
+
+  /** Without a listener, an 'error' event (e.g. Redis unreachable) would crash the process. */
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    this.logger.error({ err: error }, 'ingest worker error');
+  }
+
+  /**
+   * The last attempt (or an unreadable upload) leaves the document `failed` with a readable reason;
+   * an attempt BullMQ will retry puts it back to `queued` with the error so far. If even this
+   * bookkeeping fails (database down), the reconciler settles the document later from the job state.
+   */
+  private async recordFailure(job: IngestJob, error: unknown, log: Logger): Promise<void> {
+    const { documentId } = job.data;
+    const attempts = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    const permanent = error instanceof UnrecoverableError;
+    const reason = error instanceof Error ? error.message : String(error);
+    try {
+      if (permanent) {
+        log.warn({ reason }, 'document cannot be indexed');
+        if (await this.documents.markFailed(documentId, reason)) {
+          await this.corpusEvents.corpusChanged('failed', documentId);
+        }
+      } else if (attempt >= attempts) {
+        log.error({ err: error }, 'indexing failed on the last attempt');
+        const message = `Indexing failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`;
+        if (await this.documents.markFailed(documentId, message)) {
+          await this.corpusEvents.corpusChanged('failed', documentId);
+        }
+      } else {
+        log.warn({ err: error }, 'indexing failed; will retry');
+        await this.documents.markRetrying(documentId, `Attempt ${attempt} of ${attempts} failed: ${reason}`);
+      }
+    } catch (bookkeepingError) {
+      log.error({ err: bookkeepingError }, 'could not record the failure; the reconciler will');
+    }
+  }
+}
