@@ -4,12 +4,15 @@ import { CorpusModule } from '#libs/corpus';
 import { DatabaseModule } from '#libs/database';
 import { QueuesModule } from '#libs/queues';
 import { RedisModule } from '#libs/redis';
+import { CorpusSubscriberModule } from './corpus/corpus-subscriber.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpModule } from './http/http.module.js';
+import { MetricsModule, type MetricsModuleOptions } from './metrics/metrics.module.js';
+import { QueryModule } from './query/query.module.js';
 
 @Module({})
 export class GatewayModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: MetricsModuleOptions = { clusterWorker: false }): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
@@ -20,6 +23,9 @@ export class GatewayModule {
         CorpusModule,
         HttpModule,
         HealthModule,
+        MetricsModule.forRoot(options),
+        CorpusSubscriberModule,
+        QueryModule,
       ],
     };
   }
