@@ -90,6 +90,25 @@ describe('POST /query', () => {
     assert.equal(standIn.jobs.find((job) => job.query === query)?.topK, 5);
   });
 
+  it('documents the request and the X-Cache header in the OpenAPI document', async () => {
+    interface OpenApi {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>;
+      components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
+    }
+    const document = (await (await fetch(`${gateway.baseUrl}/docs-json`)).json()) as OpenApi;
+    assert.ok(document.paths['/query']?.post?.responses['200']?.headers);
+    const request = document.components.schemas.QueryRequestDto?.properties;
+    assert.deepEqual(request?.top_k, {
+      type: 'integer',
+      description: 'How many sources to return at most',
+      minimum: 1,
+      maximum: 50,
+      default: 5,
+    });
+    assert.equal(request?.collection?.type, 'string');
+    assert.equal(request?.query?.maxLength, 2000);
+  });
+
   it('answers a MISS from a worker, then the same answer as a HIT from the cache', async () => {
     const first = await ask({ query: 'How do I reset my password?', top_k: 3 });
     assert.equal(first.status, 200);

@@ -48,7 +48,7 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     respawnDelayMs =
       lived < STABLE_AFTER_MS ? Math.min(respawnDelayMs * 2, MAX_RESPAWN_DELAY_MS) : RESPAWN_DELAY_MS;
     logger.error(
-      { pid: worker.process.pid, code, signal, respawnInMs: respawnDelayMs },
+      { workerPid: worker.process.pid, code, signal, respawnInMs: respawnDelayMs },
       'gateway worker died',
     );
     setTimeout(fork, respawnDelayMs);

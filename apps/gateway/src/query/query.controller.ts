@@ -22,6 +22,7 @@ export class QueryController {
   @HttpCode(200)
   @ApiOkResponse({
     type: QueryResponseDto,
+    description: 'The answer and its sources, from the cache or a query worker',
     headers: {
       'X-Cache': {
         description: 'HIT when answered from the cache, else MISS',

@@ -22,6 +22,7 @@ export class QueryRequestDto {
   query!: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'How many sources to return at most',
     minimum: 1,
     maximum: MAX_TOP_K,
@@ -35,6 +36,7 @@ export class QueryRequestDto {
   top_k: number = DEFAULT_TOP_K;
 
   @ApiPropertyOptional({
+    type: String,
     description: 'Search only this collection (all collections when absent)',
     pattern: COLLECTION_PATTERN.source,
     example: 'default',

@@ -13,7 +13,7 @@ import { QueryResults } from './query-results.js';
  * Distinct questions a process may wait on at once. Past it the query workers are far behind
  * and more waiting only builds a backlog that times out: answer 503 at once instead.
  */
-const MAX_PENDING_MISSES = 2_000;
+export const MAX_PENDING_MISSES = 2_000;
 const RETRY_AFTER_S = 1;
 
 export interface CachedAnswer {
