@@ -9,11 +9,25 @@ import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { GatewayModule } from './gateway.module.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { installHttpMetrics } from './metrics/http-metrics.js';
+import { registerOverloadShedding } from './overload/overload-shedding.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
+export interface GatewayAppOptions {
+  /**
+   * One worker of a node:cluster: the primary runs the job-metrics collector, answers /metrics
+   * for the cluster and coordinates shutdown, so the app leaves those to it.
+   */
+  clusterWorker?: boolean;
+}
+
 /** Builds the gateway (not yet listening): Fastify, the Nest modules, OpenAPI and the corpus event subscription. */
-export async function createGatewayApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createGatewayApp(
+  config: AppConfig,
+  { clusterWorker = false }: GatewayAppOptions = {},
+): Promise<NestFastifyApplication> {
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_UPLOAD_BYTES,
@@ -24,10 +38,14 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
       return typeof offered === 'string' && CLIENT_REQUEST_ID.test(offered) ? offered : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
-    logger: new NestPinoLogger(logger),
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(config, { clusterWorker }),
+    adapter,
+    {
+      logger: new NestPinoLogger(logger),
+      bufferLogs: false,
+    },
+  );
   await registerMultipart(app, config);
 
   const fastify = app.getHttpAdapter().getInstance();
@@ -37,6 +55,8 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   fastify.addHook('onSend', async (_request, reply) => {
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
   });
+  installHttpMetrics(fastify, app.getHttpServer(), app.get(GatewayMetrics));
+  await registerOverloadShedding(fastify);
 
   const openApi = new DocumentBuilder()
     .setTitle('rag-gateway')
@@ -52,7 +72,8 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     { transport: Transport.REDIS, options: redisOptionsFromUrl(config.REDIS_URL) },
     { inheritAppConfig: true },
   );
-  app.enableShutdownHooks();
+  // A cluster worker closes when the primary tells it to (see main.ts).
+  if (!clusterWorker) app.enableShutdownHooks();
   return app;
 }
 

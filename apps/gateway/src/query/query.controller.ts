@@ -1,0 +1,62 @@
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiGatewayTimeoutResponse,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryRequestDto, QueryResponseDto } from './query.dto.js';
+import { QueryService, RetryLaterException } from './query.service.js';
+
+@ApiTags('query')
+@ApiBearerAuth()
+@Controller('query')
+export class QueryController {
+  constructor(private readonly queries: QueryService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: QueryResponseDto,
+    description: 'The answer and its sources, from the cache or a query worker',
+    headers: {
+      'X-Cache': {
+        description: 'HIT when answered from the cache, else MISS',
+        schema: { enum: ['HIT', 'MISS'] },
+      },
+    },
+  })
+  @ApiBadRequestResponse({ description: 'The message names the offending field' })
+  @ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key' })
+  @ApiServiceUnavailableResponse({ description: 'Overloaded or the queue is unavailable; see Retry-After' })
+  @ApiGatewayTimeoutResponse({ description: 'No query worker answered within QUERY_TIMEOUT_MS' })
+  async query(
+    @Body() body: QueryRequestDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueryResponseDto> {
+    try {
+      const { value, cached } = await this.queries.answer(
+        body.query,
+        body.top_k,
+        body.collection ?? null,
+        request.id,
+      );
+      void reply.header('x-cache', cached ? 'HIT' : 'MISS');
+      return {
+        query: body.query,
+        answer: value.answer,
+        sources: value.sources,
+        cached,
+        took_ms: Math.round(reply.elapsedTime * 100) / 100,
+      };
+    } catch (error) {
+      if (error instanceof RetryLaterException) void reply.header('retry-after', String(error.retryAfterS));
+      throw error;
+    }
+  }
+}

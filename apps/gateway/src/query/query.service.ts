@@ -1,0 +1,122 @@
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { JobName, RedisKey, type QuerySource } from '#libs/contracts';
+import { CorpusVersion } from '#libs/corpus';
+import { JobProducer } from '#libs/queues';
+import { RedisClient } from '#libs/redis';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { normaliseQuery, queryCacheKey, queryJobId, type QueryRequest } from './query-key.js';
+import { QueryResults } from './query-results.js';
+
+/**
+ * Distinct questions a process may wait on at once. Past it the query workers are far behind
+ * and more waiting only builds a backlog that times out: answer 503 at once instead.
+ */
+export const MAX_PENDING_MISSES = 2_000;
+const RETRY_AFTER_S = 1;
+
+export interface CachedAnswer {
+  answer: string;
+  sources: QuerySource[];
+}
+
+export interface Answer {
+  value: CachedAnswer;
+  cached: boolean;
+}
+
+/** A 503 the client should retry after `retryAfterS` seconds. */
+export class RetryLaterException extends ServiceUnavailableException {
+  constructor(
+    message: string,
+    readonly retryAfterS = RETRY_AFTER_S,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Answers from the in-process LRU, then Redis, then a query worker. Keys carry the corpus
+ * version held in memory, so a hit costs no round trip and no re-parse; identical concurrent
+ * misses share one flight in this process and one BullMQ job (same job id) across processes.
+ */
+@Injectable()
+export class QueryService {
+  private readonly logger = new Logger(QueryService.name);
+  private readonly l1: LRUCache<string, CachedAnswer> | undefined;
+  private readonly flights = new Map<string, Promise<Answer>>();
+  private readonly ttlS: number;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly corpusVersion: CorpusVersion,
+    private readonly redis: RedisClient,
+    private readonly producer: JobProducer,
+    private readonly results: QueryResults,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.ttlS = config.QUERY_CACHE_TTL_S;
+    this.l1 =
+      config.QUERY_CACHE_L1_ENTRIES > 0
+        ? new LRUCache({ max: config.QUERY_CACHE_L1_ENTRIES, ttl: config.QUERY_CACHE_TTL_S * 1000 })
+        : undefined;
+  }
+
+  async answer(query: string, topK: number, collection: string | null, requestId: string): Promise<Answer> {
+    const request: QueryRequest = { query: normaliseQuery(query), topK, collection };
+    const version = this.corpusVersion.current;
+    const key = queryCacheKey(version, request);
+
+    const hit = this.l1?.get(key);
+    if (hit !== undefined) {
+      this.metrics.queryCacheHits.inc();
+      return { value: hit, cached: true };
+    }
+
+    let flight = this.flights.get(key);
+    if (flight === undefined) {
+      if (this.flights.size >= MAX_PENDING_MISSES) {
+        throw new RetryLaterException('too many queries waiting for a query worker; retry shortly');
+      }
+      flight = this.fly(key, version, request, requestId).finally(() => this.flights.delete(key));
+      this.flights.set(key, flight);
+    }
+    const answer = await flight;
+    (answer.cached ? this.metrics.queryCacheHits : this.metrics.queryCacheMisses).inc();
+    return answer;
+  }
+
+  private async fly(key: string, version: number, request: QueryRequest, requestId: string): Promise<Answer> {
+    const stored = await this.redis.get(RedisKey.QueryCache(key)).catch((error: Error) => {
+      // Without the shared cache a worker can still answer; enqueueing reports Redis being down.
+      this.logger.warn(`query cache read failed: ${error.message}`);
+      return null;
+    });
+    if (stored !== null) {
+      const value = JSON.parse(stored) as CachedAnswer;
+      this.l1?.set(key, value);
+      return { value, cached: true };
+    }
+
+    const jobId = queryJobId(key);
+    const result = this.results.wait(jobId);
+    try {
+      await this.producer.enqueue(
+        JobName.AnswerQuery,
+        { ...request, corpusVersion: version, requestId },
+        { jobId },
+      );
+    } catch (error) {
+      this.results.cancel(jobId, new RetryLaterException('the query queue is unavailable'));
+      this.logger.warn(`query enqueue failed: ${(error as Error).message}`);
+    }
+    const { answer, sources } = await result;
+    const value: CachedAnswer = { answer, sources };
+    this.l1?.set(key, value);
+    void this.redis
+      .set(RedisKey.QueryCache(key), JSON.stringify(value), 'EX', this.ttlS)
+      .catch((error: Error) => this.logger.warn(`query cache write failed: ${error.message}`));
+    return { value, cached: false };
+  }
+}
