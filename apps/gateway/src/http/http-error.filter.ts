@@ -51,9 +51,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof RetryLaterException) {
       void reply.header('retry-after', String(exception.retryAfterSeconds));
     }
-    if (body.statusCode >= 500) {
+    const request = http.getRequest<FastifyRequest>();
+    if (exception instanceof HttpException && body.statusCode >= 500) {
+      // Deliberate 5xx (timeout, shed load, worker failure): an operational event, not a bug.
+      this.logger.warn(
+        `${request.method} ${request.url} [${request.id}]: ${body.statusCode} ${body.message}`,
+      );
+    } else if (body.statusCode >= 500) {
       this.logger.error(
-        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+        `${request.method} ${request.url} [${request.id}]: ` +
+          (exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)),
       );
     }
     void reply.status(body.statusCode).send(body);
