@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryRequestDto, QueryResponseDto } from './query.dto.js';
-import { QueryService, RetryLaterException } from './query.service.js';
+import { QueryService } from './query.service.js';
 
 @ApiTags('query')
 @ApiBearerAuth()
@@ -39,24 +39,19 @@ export class QueryController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueryResponseDto> {
-    try {
-      const { value, cached } = await this.queries.answer(
-        body.query,
-        body.top_k,
-        body.collection ?? null,
-        request.id,
-      );
-      void reply.header('x-cache', cached ? 'HIT' : 'MISS');
-      return {
-        query: body.query,
-        answer: value.answer,
-        sources: value.sources,
-        cached,
-        took_ms: Math.round(reply.elapsedTime * 100) / 100,
-      };
-    } catch (error) {
-      if (error instanceof RetryLaterException) void reply.header('retry-after', String(error.retryAfterS));
-      throw error;
-    }
+    const { value, cached } = await this.queries.answer(
+      body.query,
+      body.top_k,
+      body.collection ?? null,
+      request.id,
+    );
+    void reply.header('x-cache', cached ? 'HIT' : 'MISS');
+    return {
+      query: body.query,
+      answer: value.answer,
+      sources: value.sources,
+      cached,
+      took_ms: Math.round(reply.elapsedTime * 100) / 100,
+    };
   }
 }

@@ -7,7 +7,8 @@ import type { JobProducer } from '#libs/queues';
 import type { RedisClient } from '#libs/redis';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { QueryResults } from './query-results.js';
-import { MAX_PENDING_MISSES, QueryService, RetryLaterException } from './query.service.js';
+import { RetryLaterException } from '../http/retry-later.exception.js';
+import { MAX_PENDING_MISSES, QueryService } from './query.service.js';
 
 /**
  * The shedding limit, with the Redis and queue edges stubbed: reaching it for real would take

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { JobName, RedisKey, type QuerySource } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
 import { JobProducer } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
+import { RetryLaterException } from '../http/retry-later.exception.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { normaliseQuery, queryCacheKey, queryJobId, type QueryRequest } from './query-key.js';
 import { QueryResults } from './query-results.js';
@@ -24,16 +25,6 @@ export interface CachedAnswer {
 export interface Answer {
   value: CachedAnswer;
   cached: boolean;
-}
-
-/** A 503 the client should retry after `retryAfterS` seconds. */
-export class RetryLaterException extends ServiceUnavailableException {
-  constructor(
-    message: string,
-    readonly retryAfterS = RETRY_AFTER_S,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -77,7 +68,11 @@ export class QueryService {
     let flight = this.flights.get(key);
     if (flight === undefined) {
       if (this.flights.size >= MAX_PENDING_MISSES) {
-        throw new RetryLaterException('too many queries waiting for a query worker; retry shortly');
+        throw new RetryLaterException(
+          503,
+          'too many queries waiting for a query worker; retry shortly',
+          RETRY_AFTER_S,
+        );
       }
       flight = this.fly(key, version, request, requestId).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
@@ -108,7 +103,10 @@ export class QueryService {
         { jobId },
       );
     } catch (error) {
-      this.results.cancel(jobId, new RetryLaterException('the query queue is unavailable'));
+      this.results.cancel(
+        jobId,
+        new RetryLaterException(503, 'the query queue is unavailable', RETRY_AFTER_S),
+      );
       this.logger.warn(`query enqueue failed: ${(error as Error).message}`);
     }
     const { answer, sources } = await result;
