@@ -93,7 +93,8 @@ function passageOf(abstract: Abstract, mode: TitleMode): string {
 
 /** Whole sentences packed up to `maxChars` (0: one chunk), enough to see what splitting abstracts costs. */
 function chunkPassage(passage: string, maxChars: number): ChunkInput[] {
-  if (maxChars === 0) return [{ content: passage, language: 'english', startOffset: 0, endOffset: passage.length }];
+  if (maxChars === 0)
+    return [{ content: passage, language: 'english', startOffset: 0, endOffset: passage.length }];
   const chunks: ChunkInput[] = [];
   let current = '';
   for (const sentence of splitSentences(passage)) {
@@ -103,7 +104,8 @@ function chunkPassage(passage: string, maxChars: number): ChunkInput[] {
     }
     current = current === '' ? sentence.text : `${current} ${sentence.text}`;
   }
-  if (current !== '') chunks.push({ content: current, language: 'english', startOffset: 0, endOffset: current.length });
+  if (current !== '')
+    chunks.push({ content: current, language: 'english', startOffset: 0, endOffset: current.length });
   return chunks;
 }
 
@@ -128,7 +130,11 @@ async function loadCorpus(
     `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
      SELECT id, 'scifact', title, 'processing', size_bytes, 'text/plain', sha
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, title text, size_bytes int, sha text)`,
-    [JSON.stringify(rows.map((row) => ({ id: row.id, title: row.title, size_bytes: row.size, sha: row.sha })))],
+    [
+      JSON.stringify(
+        rows.map((row) => ({ id: row.id, title: row.title, size_bytes: row.size, sha: row.sha })),
+      ),
+    ],
   );
   const writer = new ChunkIndexRepository(dataSource);
   for (const [i, abstract] of abstracts.entries()) {
@@ -163,7 +169,12 @@ async function evaluate(
     const judged = qrels.get(question.id);
     if (judged === undefined) continue;
     // Chunks are ranked; a document counts at the rank of its best chunk.
-    const { hits } = await retriever.retrieve({ query: question.text, topK: 300, corpusVersion: 1, snippets: false });
+    const { hits } = await retriever.retrieve({
+      query: question.text,
+      topK: 300,
+      corpusVersion: 1,
+      snippets: false,
+    });
     const ranked: string[] = [];
     for (const hit of hits) {
       const corpusId = corpusIdOf.get(hit.documentId);
@@ -203,13 +214,15 @@ async function main(): Promise<void> {
   if (!['none', 'once', 'twice'].includes(mode)) throw new Error(`--title must be none, once or twice`);
   const chunkChars = Number(args['chunk-chars']);
   const dir = args.data;
-  const abstracts = (await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))).map(
-    (row) => ({ id: row._id, title: row.title, text: row.text }),
+  const abstracts = (
+    await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))
+  ).map((row) => ({ id: row._id, title: row.title, text: row.text }));
+  const questions = (await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'))).map(
+    (row) => ({
+      id: row._id,
+      text: row.text,
+    }),
   );
-  const questions = (await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'))).map((row) => ({
-    id: row._id,
-    text: row.text,
-  }));
   const train = await readQrels(path.join(dir, 'qrels', 'train.tsv'));
   const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
 
@@ -219,13 +232,21 @@ async function main(): Promise<void> {
   databaseUrl.pathname = `/${databaseName}`;
 
   await runMigrations(databaseUrl.toString());
-  const dataSource = createDataSource({ url: databaseUrl.toString(), poolSize: 2, applicationName: 'rag-gateway:eval' });
+  const dataSource = createDataSource({
+    url: databaseUrl.toString(),
+    poolSize: 2,
+    applicationName: 'rag-gateway:eval',
+  });
   try {
     await dataSource.initialize();
     const loadStart = Date.now();
     const corpusIdOf = await loadCorpus(dataSource, abstracts, mode, chunkChars);
-    const [{ chunks }] = await dataSource.query<{ chunks: number }[]>('SELECT count(*)::int AS chunks FROM chunks');
-    out(`loaded ${abstracts.length} abstracts as ${chunks} chunks (title ${mode}) in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
+    const [{ chunks }] = await dataSource.query<{ chunks: number }[]>(
+      'SELECT count(*)::int AS chunks FROM chunks',
+    );
+    out(
+      `loaded ${abstracts.length} abstracts as ${chunks} chunks (title ${mode}) in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`,
+    );
 
     const search = new SearchRepository(dataSource);
     let bm25: Bm25Parameters = {
@@ -245,11 +266,15 @@ async function main(): Promise<void> {
       out(`best on train: k1 ${bm25.k1} b ${bm25.b}`);
     }
     const retriever = new Retriever(search, bm25);
-    out(`train k1 ${bm25.k1} b ${bm25.b}: ${format(await evaluate(retriever, questions, train, corpusIdOf))}`);
+    out(
+      `train k1 ${bm25.k1} b ${bm25.b}: ${format(await evaluate(retriever, questions, train, corpusIdOf))}`,
+    );
     out(`test  k1 ${bm25.k1} b ${bm25.b}: ${format(await evaluate(retriever, questions, test, corpusIdOf))}`);
     const testQuestions = questions.filter((question) => test.has(question.id));
     const timing = await latency(retriever, testQuestions);
-    out(`latency (analysis + BM25 top 10 + snippets, ${testQuestions.length} test questions, one at a time): p50 ${timing.p50.toFixed(2)} ms, p95 ${timing.p95.toFixed(2)} ms`);
+    out(
+      `latency (analysis + BM25 top 10 + snippets, ${testQuestions.length} test questions, one at a time): p50 ${timing.p50.toFixed(2)} ms, p95 ${timing.p95.toFixed(2)} ms`,
+    );
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     const admin = new pg.Client({ connectionString: serverUrl.toString() });

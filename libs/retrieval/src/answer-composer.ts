@@ -20,13 +20,14 @@ export const NO_MATCH_ANSWER = 'No indexed document matches the question.';
 
 /** Each rank down weighs a sentence a little less, so the best chunk speaks first. */
 const RANK_DECAY = 0.25;
-/** A lexeme another chosen sentence already covers still counts, but much less: prefer new information. */
+/** A lexeme a chosen sentence already covers still counts, but much less: prefer new information. */
 const COVERED_WEIGHT = 0.2;
 
 /**
  * Picks the sentences that best answer the question: greedily, by the idf weight of the query
- * lexemes each one adds, discounted by its chunk's rank; then puts them back in reading order
- * (by chunk rank, then position) so that each keeps its sense.
+ * lexemes each one adds, discounted by its chunk's rank. A sentence that adds no new lexeme is
+ * taken only right after a chosen one (it usually carries on its thought). The choice goes back
+ * into reading order (chunk rank, then position) so that each sentence keeps its sense.
  */
 export function selectSentences(
   candidates: readonly SentenceCandidate[],
@@ -46,12 +47,20 @@ export function selectSentences(
       if (seen.has(candidate.text)) continue;
       const length = Math.min(candidate.text.length, limits.maxChars);
       if (chosen.length > 0 && chars + 1 + length > limits.maxChars) continue;
-      let gain = 0;
+      let fresh = 0;
+      let repeated = 0;
       for (const lexeme of candidate.matched) {
         const weight = idf.get(lexeme) ?? 0;
-        gain += covered.has(lexeme) ? weight * COVERED_WEIGHT : weight;
+        if (covered.has(lexeme)) repeated += weight;
+        else fresh += weight;
       }
-      gain /= 1 + RANK_DECAY * candidate.chunkRank;
+      // A sentence adding no new term earns its place only as the continuation of a chosen one.
+      if (
+        fresh === 0 &&
+        !chosen.some((c) => c.chunkRank === candidate.chunkRank && c.index === candidate.index - 1)
+      )
+        continue;
+      const gain = (fresh + COVERED_WEIGHT * repeated) / (1 + RANK_DECAY * candidate.chunkRank);
       if (gain > bestGain) {
         best = candidate;
         bestGain = gain;

@@ -5,7 +5,7 @@ export interface Sentence {
 }
 
 // End punctuation, optional closing quotes/brackets, then whitespace before what looks like a new sentence.
-const SENTENCE_END = /(?<=[.!?…][)"'»”’\]]*)\s+(?=[\p{Lu}\p{N}"'«“„(\[])/u;
+const SENTENCE_END = /(?<=[.!?…][)"'»”’\]]*)\s+(?=[\p{Lu}\p{N}"'«“„([])/u;
 
 /** Splits a passage into sentences; blank lines (paragraphs, headings, list items) always end one. */
 export function splitSentences(passage: string): Sentence[] {

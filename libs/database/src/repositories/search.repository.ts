@@ -166,7 +166,9 @@ function searchSql(variant: SearchVariant): string {
     filters.push(`s.chunk_id IN (SELECT pc.id FROM chunks pc WHERE pc.tsv @@ ${next('tsquery')})`);
   }
   if (variant.exclude) {
-    filters.push(`NOT EXISTS (SELECT 1 FROM chunks xc WHERE xc.id = s.chunk_id AND xc.tsv @@ ${next('tsquery')})`);
+    filters.push(
+      `NOT EXISTS (SELECT 1 FROM chunks xc WHERE xc.id = s.chunk_id AND xc.tsv @@ ${next('tsquery')})`,
+    );
   }
   const snippet = variant.snippets
     ? `ts_headline(c.language::regconfig, c.content, hq.q, '${HEADLINE_OPTIONS}')`
