@@ -10,6 +10,7 @@ import { ChunkIndexRepository, type TextSearchConfig } from '#libs/database';
 import { bullPrefix, JobProducer } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { NO_MATCH_ANSWER } from '#libs/retrieval';
+import { AnswerQueryProcessor } from '../apps/query-worker/src/query/answer-query.processor.js';
 import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
 import { createTestEnvironment, type TestEnvironment } from './support/test-environment.js';
 
@@ -64,6 +65,13 @@ const FIXTURES = {
     language: 'russian',
     content:
       'Заказы отправляются в течение двух рабочих дней. Доставка по Европе занимает от пяти до семи дней.',
+  },
+  // Indexed without stemming or stop words ('simple'), as for a language the ingest does not recognise.
+  helmNotes: {
+    title: 'Helm notes',
+    collection: 'ops',
+    language: 'simple',
+    content: 'The values file of the chart holds passwords for the database.',
   },
 } satisfies Record<string, Fixture>;
 
@@ -181,6 +189,20 @@ describe('query worker', () => {
     const excluded = await ask('password -rotation', { topK: 10 });
     assert.ok(excluded.sources.length > 0);
     assert.ok(!excluded.sources.some((source) => nameOf(source.document_id) === 'rotation'));
+  });
+
+  it('matches chunks indexed with the simple configuration by surface form, ignoring stop words', async () => {
+    const found = await ask('Where are the database passwords?', { collection: 'ops' });
+    assert.deepEqual(
+      found.sources.map((source) => nameOf(source.document_id)),
+      ['helmNotes'],
+    );
+    const stopWordsOnly = await ask('the of for', { collection: 'ops' });
+    assert.deepEqual(stopWordsOnly.sources, []);
+  });
+
+  it('consumes with the concurrency from the queue settings', () => {
+    assert.equal(app.get(AnswerQueryProcessor).worker.concurrency, env.config.QUERY_CONCURRENCY);
   });
 
   it('answers that nothing matches, with no sources, when no word of the question is indexed', async () => {

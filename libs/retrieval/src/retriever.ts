@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { SearchRepository, type Bm25Parameters, type SearchHit } from '#libs/database';
 import { CorpusStatsCache } from './corpus-stats-cache.js';
 import { parseQuestion } from './query-parser.js';
@@ -21,8 +20,10 @@ export interface Retrieval {
   idf: Map<string, number>;
 }
 
-/** Question in, ranked chunks out: analysis and BM25 happen in Postgres, with the corpus's own stemmers. */
-@Injectable()
+/**
+ * Question in, ranked chunks out: analysis and BM25 happen in Postgres, with the corpus's own stemmers.
+ * Provided by a factory in RetrievalModule (its BM25 parameters are not injectable); the evaluation builds its own.
+ */
 export class Retriever {
   private readonly stats: CorpusStatsCache;
 
