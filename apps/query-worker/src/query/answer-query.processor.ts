@@ -27,6 +27,7 @@ export class AnswerQueryProcessor
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = queueSettings(this.config)[QueueName.Query].concurrency;
+    this.logger.log(`consuming "${QueueName.Query}" jobs, ${this.worker.concurrency} at once`);
     this.worker
       .run()
       .catch((error: Error) => this.logger.error(`query worker stopped: ${error.message}`, error.stack));
