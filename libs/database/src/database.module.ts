@@ -5,8 +5,9 @@ import { dataSourceOptions } from './data-source.js';
 import { ApiKeysRepository } from './repositories/api-keys.repository.js';
 import { ChunkIndexRepository } from './repositories/chunk-index.repository.js';
 import { DocumentsRepository } from './repositories/documents.repository.js';
+import { SearchRepository } from './repositories/search.repository.js';
 
-const REPOSITORIES = [ApiKeysRepository, ChunkIndexRepository, DocumentsRepository];
+const REPOSITORIES = [ApiKeysRepository, ChunkIndexRepository, DocumentsRepository, SearchRepository];
 
 /** The pooled connection for one process, sized by DATABASE_POOL_SIZE. Migrations run apart (`npm run migrate`). */
 @Module({})

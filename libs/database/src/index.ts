@@ -6,3 +6,4 @@ export * from './migrate.js';
 export * from './repositories/api-keys.repository.js';
 export * from './repositories/chunk-index.repository.js';
 export * from './repositories/documents.repository.js';
+export * from './repositories/search.repository.js';

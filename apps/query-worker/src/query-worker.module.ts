@@ -1,0 +1,22 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, type AppConfig } from '#libs/config';
+import { DatabaseModule } from '#libs/database';
+import { QueuesModule } from '#libs/queues';
+import { RedisModule } from '#libs/redis';
+import { QueryModule } from './query/query.module.js';
+
+@Module({})
+export class QueryWorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: QueryWorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot('rag-gateway:query-worker'),
+        RedisModule,
+        QueuesModule.forRoot({ producerOnly: false }),
+        QueryModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
+import { queueSettings } from '#libs/queues';
+import { AnswerService } from '#libs/retrieval';
+
+/**
+ * Answers questions from the index. Created idle (`autorun: false`): it takes jobs only once the
+ * whole app, database pool included, is up, with the concurrency from the settings table
+ * (decorator options are fixed at import time, before the configuration is read).
+ */
+@Processor(QueueName.Query, { autorun: false })
+export class AnswerQueryProcessor
+  extends WorkerHost
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(AnswerQueryProcessor.name);
+
+  constructor(
+    private readonly answers: AnswerService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = queueSettings(this.config)[QueueName.Query].concurrency;
+    this.logger.log(`consuming "${QueueName.Query}" jobs, ${this.worker.concurrency} at once`);
+    this.worker
+      .run()
+      .catch((error: Error) => this.logger.error(`query worker stopped: ${error.message}`, error.stack));
+  }
+
+  /** Finishes the jobs in hand before the database pool and Redis connections close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+
+  async process(job: Job<AnswerQueryPayload, AnswerQueryResult>): Promise<AnswerQueryResult> {
+    if (job.name !== JobName.AnswerQuery) throw new Error(`unknown job "${job.name}" on the query queue`);
+    const started = performance.now();
+    const { query, topK, collection, corpusVersion, requestId } = job.data;
+    const { answer, sources } = await this.answers.answer({ query, topK, collection, corpusVersion });
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    this.logger.debug(
+      `answered job ${job.id} (request ${requestId ?? '-'}): ${sources.length} sources in ${durationMs} ms`,
+    );
+    return { answer, sources, durationMs };
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * BEIR SciFact evaluation of the retriever: loads the abstracts into a fresh database through the
+ * real index writer, ranks every question with the real Retriever, and reports nDCG@10, recall@100
+ * and search latency. Tune on the train questions only; the test figure is the one to quote.
+ *
+ *   node dist/scripts/eval/scifact.js [--data DIR] [--title none|once|twice] [--chunk-chars N]
+ *                                     [--k1 X --b Y] [--tune]
+ *
+ * Env: SCIFACT_DIR (default /work/shared/eval/scifact), EVAL_DATABASE_URL (server to create the
+ * scratch database on; default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import 'reflect-metadata';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import {
+  ChunkIndexRepository,
+  createDataSource,
+  runMigrations,
+  SearchRepository,
+  type Bm25Parameters,
+  type ChunkInput,
+} from '#libs/database';
+import { DEFAULT_BM25, Retriever, splitSentences } from '#libs/retrieval';
+
+type TitleMode = 'none' | 'once' | 'twice';
+
+interface Abstract {
+  id: string;
+  title: string;
+  text: string;
+}
+
+interface Question {
+  id: string;
+  text: string;
+}
+
+/** Relevant corpus ids per question id. */
+type Qrels = Map<string, Map<string, number>>;
+
+interface RunFigures {
+  ndcg10: number;
+  recall100: number;
+  questions: number;
+  empty: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: process.env.SCIFACT_DIR ?? '/work/shared/eval/scifact' },
+    title: { type: 'string', default: 'once' },
+    'chunk-chars': { type: 'string', default: '0' },
+    k1: { type: 'string' },
+    b: { type: 'string' },
+    tune: { type: 'boolean', default: false },
+  },
+});
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function readJsonLines<T>(file: string): Promise<T[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+async function readQrels(file: string): Promise<Qrels> {
+  const qrels: Qrels = new Map();
+  const lines = (await readFile(file, 'utf8')).split(/\r?\n/u).slice(1);
+  for (const line of lines) {
+    const [queryId, corpusId, score] = line.split('\t');
+    if (corpusId === undefined || Number(score) <= 0) continue;
+    const judged = qrels.get(queryId) ?? new Map<string, number>();
+    judged.set(corpusId, Number(score));
+    qrels.set(queryId, judged);
+  }
+  return qrels;
+}
+
+function passageOf(abstract: Abstract, mode: TitleMode): string {
+  if (mode === 'none') return abstract.text;
+  if (mode === 'once') return `${abstract.title}\n\n${abstract.text}`;
+  return `${abstract.title}\n\n${abstract.title}\n\n${abstract.text}`;
+}
+
+/** Whole sentences packed up to `maxChars` (0: one chunk), enough to see what splitting abstracts costs. */
+function chunkPassage(passage: string, maxChars: number): ChunkInput[] {
+  if (maxChars === 0)
+    return [{ content: passage, language: 'english', startOffset: 0, endOffset: passage.length }];
+  const chunks: ChunkInput[] = [];
+  let current = '';
+  for (const sentence of splitSentences(passage)) {
+    if (current !== '' && current.length + 1 + sentence.text.length > maxChars) {
+      chunks.push({ content: current, language: 'english', startOffset: 0, endOffset: current.length });
+      current = '';
+    }
+    current = current === '' ? sentence.text : `${current} ${sentence.text}`;
+  }
+  if (current !== '')
+    chunks.push({ content: current, language: 'english', startOffset: 0, endOffset: current.length });
+  return chunks;
+}
+
+async function loadCorpus(
+  dataSource: DataSource,
+  abstracts: Abstract[],
+  mode: TitleMode,
+  chunkChars: number,
+): Promise<Map<string, string>> {
+  const corpusIdOf = new Map<string, string>();
+  const rows = abstracts.map((abstract) => {
+    const id = randomUUID();
+    corpusIdOf.set(id, abstract.id);
+    return {
+      id,
+      title: abstract.title,
+      size: Buffer.byteLength(abstract.text),
+      sha: createHash('sha256').update(abstract.text).digest('hex'),
+    };
+  });
+  await dataSource.query(
+    `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
+     SELECT id, 'scifact', title, 'processing', size_bytes, 'text/plain', sha
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, title text, size_bytes int, sha text)`,
+    [
+      JSON.stringify(
+        rows.map((row) => ({ id: row.id, title: row.title, size_bytes: row.size, sha: row.sha })),
+      ),
+    ],
+  );
+  const writer = new ChunkIndexRepository(dataSource);
+  for (const [i, abstract] of abstracts.entries()) {
+    await writer.replaceChunks(rows[i].id, chunkPassage(passageOf(abstract, mode), chunkChars));
+  }
+  // Index-only scans on the postings need the visibility map; fresh statistics give the planner real row counts.
+  await dataSource.query('VACUUM ANALYZE');
+  return corpusIdOf;
+}
+
+function ndcgAt(ranked: string[], judged: Map<string, number>, k: number): number {
+  let dcg = 0;
+  ranked.slice(0, k).forEach((id, i) => {
+    dcg += (judged.get(id) ?? 0) / Math.log2(i + 2);
+  });
+  const ideal = [...judged.values()].sort((a, b) => b - a).slice(0, k);
+  const idcg = ideal.reduce((sum, gain, i) => sum + gain / Math.log2(i + 2), 0);
+  return idcg === 0 ? 0 : dcg / idcg;
+}
+
+async function evaluate(
+  retriever: Retriever,
+  questions: Question[],
+  qrels: Qrels,
+  corpusIdOf: Map<string, string>,
+): Promise<RunFigures> {
+  let ndcg = 0;
+  let recall = 0;
+  let empty = 0;
+  let count = 0;
+  for (const question of questions) {
+    const judged = qrels.get(question.id);
+    if (judged === undefined) continue;
+    // Chunks are ranked; a document counts at the rank of its best chunk.
+    const { hits } = await retriever.retrieve({
+      query: question.text,
+      topK: 300,
+      corpusVersion: 1,
+      snippets: false,
+    });
+    const ranked: string[] = [];
+    for (const hit of hits) {
+      const corpusId = corpusIdOf.get(hit.documentId);
+      if (corpusId !== undefined && !ranked.includes(corpusId)) ranked.push(corpusId);
+      if (ranked.length === 100) break;
+    }
+    if (ranked.length === 0) empty++;
+    ndcg += ndcgAt(ranked, judged, 10);
+    recall += ranked.filter((id) => judged.has(id)).length / judged.size;
+    count++;
+  }
+  return { ndcg10: ndcg / count, recall100: recall / count, questions: count, empty };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Wall time of the search call as the query worker makes it: analysis, BM25 top 10, snippets. */
+async function latency(retriever: Retriever, questions: Question[]): Promise<{ p50: number; p95: number }> {
+  const times: number[] = [];
+  for (const question of questions) {
+    const start = process.hrtime.bigint();
+    await retriever.retrieve({ query: question.text, topK: 10, corpusVersion: 1 });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+const format = (figures: RunFigures): string =>
+  `nDCG@10 ${figures.ndcg10.toFixed(4)}  recall@100 ${figures.recall100.toFixed(4)}  ` +
+  `(${figures.questions} questions, ${figures.empty} without results)`;
+
+async function main(): Promise<void> {
+  const mode = args.title as TitleMode;
+  if (!['none', 'once', 'twice'].includes(mode)) throw new Error(`--title must be none, once or twice`);
+  const chunkChars = Number(args['chunk-chars']);
+  const dir = args.data;
+  const abstracts = (
+    await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))
+  ).map((row) => ({ id: row._id, title: row.title, text: row.text }));
+  const questions = (await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'))).map(
+    (row) => ({
+      id: row._id,
+      text: row.text,
+    }),
+  );
+  const train = await readQrels(path.join(dir, 'qrels', 'train.tsv'));
+  const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
+
+  const serverUrl = new URL(process.env.EVAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const databaseName = `rag_eval_scifact_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${databaseName}`;
+
+  await runMigrations(databaseUrl.toString());
+  const dataSource = createDataSource({
+    url: databaseUrl.toString(),
+    poolSize: 2,
+    applicationName: 'rag-gateway:eval',
+  });
+  try {
+    await dataSource.initialize();
+    const loadStart = Date.now();
+    const corpusIdOf = await loadCorpus(dataSource, abstracts, mode, chunkChars);
+    const [{ chunks }] = await dataSource.query<{ chunks: number }[]>(
+      'SELECT count(*)::int AS chunks FROM chunks',
+    );
+    out(
+      `loaded ${abstracts.length} abstracts as ${chunks} chunks (title ${mode}) in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`,
+    );
+
+    const search = new SearchRepository(dataSource);
+    let bm25: Bm25Parameters = {
+      k1: args.k1 === undefined ? DEFAULT_BM25.k1 : Number(args.k1),
+      b: args.b === undefined ? DEFAULT_BM25.b : Number(args.b),
+    };
+    if (args.tune) {
+      let best = { bm25, ndcg: -1 };
+      for (const k1 of [0.6, 0.9, 1.2, 1.5]) {
+        for (const b of [0.3, 0.4, 0.5, 0.6, 0.75]) {
+          const figures = await evaluate(new Retriever(search, { k1, b }), questions, train, corpusIdOf);
+          out(`train k1 ${k1} b ${b}: ${format(figures)}`);
+          if (figures.ndcg10 > best.ndcg) best = { bm25: { k1, b }, ndcg: figures.ndcg10 };
+        }
+      }
+      bm25 = best.bm25;
+      out(`best on train: k1 ${bm25.k1} b ${bm25.b}`);
+    }
+    const retriever = new Retriever(search, bm25);
+    out(
+      `train k1 ${bm25.k1} b ${bm25.b}: ${format(await evaluate(retriever, questions, train, corpusIdOf))}`,
+    );
+    out(`test  k1 ${bm25.k1} b ${bm25.b}: ${format(await evaluate(retriever, questions, test, corpusIdOf))}`);
+    const testQuestions = questions.filter((question) => test.has(question.id));
+    const timing = await latency(retriever, testQuestions);
+    out(
+      `latency (analysis + BM25 top 10 + snippets, ${testQuestions.length} test questions, one at a time): p50 ${timing.p50.toFixed(2)} ms, p95 ${timing.p95.toFixed(2)} ms`,
+    );
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    const admin = new pg.Client({ connectionString: serverUrl.toString() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+await main();
