@@ -85,10 +85,13 @@ async function readQrels(file: string): Promise<Qrels> {
   return qrels;
 }
 
+/** The writer indexes the document's title with its first chunk, so 'once' is the product's own behaviour. */
 function passageOf(abstract: Abstract, mode: TitleMode): string {
-  if (mode === 'none') return abstract.text;
-  if (mode === 'once') return `${abstract.title}\n\n${abstract.text}`;
-  return `${abstract.title}\n\n${abstract.title}\n\n${abstract.text}`;
+  return mode === 'twice' ? `${abstract.title}\n\n${abstract.text}` : abstract.text;
+}
+
+function indexedTitle(abstract: Abstract, mode: TitleMode): string {
+  return mode === 'none' ? '' : abstract.title;
 }
 
 /** Whole sentences packed up to `maxChars` (0: one chunk), enough to see what splitting abstracts costs. */
@@ -121,7 +124,7 @@ async function loadCorpus(
     corpusIdOf.set(id, abstract.id);
     return {
       id,
-      title: abstract.title,
+      title: indexedTitle(abstract, mode),
       size: Buffer.byteLength(abstract.text),
       sha: createHash('sha256').update(abstract.text).digest('hex'),
     };

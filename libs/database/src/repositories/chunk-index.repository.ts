@@ -22,20 +22,27 @@ export class ChunkIndexRepository {
    * Replaces every chunk of the document and marks it indexed, in one transaction, so readers
    * see the old passages or the new ones, never a mix, and re-running a job is harmless.
    * Returns false (and writes nothing) when the document was deleted meanwhile.
+   *
+   * The title is indexed with the first chunk (not stored in its content): on SciFact that
+   * raised nDCG@10 by 0.016 (docs/retrieval.md).
    */
   async replaceChunks(documentId: string, chunks: ChunkInput[]): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       // Locks the row so a concurrent delete waits for us (or we see it gone).
-      const locked: unknown[] = await manager.query(`SELECT 1 FROM documents WHERE id = $1 FOR UPDATE`, [
-        documentId,
-      ]);
+      const locked: { title: string }[] = await manager.query(
+        `SELECT title FROM documents WHERE id = $1 FOR UPDATE`,
+        [documentId],
+      );
       if (locked.length === 0) return false;
       await manager.query(`DELETE FROM chunks WHERE document_id = $1`, [documentId]);
       if (chunks.length > 0) {
         await manager.query(
           `WITH input AS (
              SELECT c.ordinal::int - 1 AS ordinal, c.content, c.language, c.start_offset, c.end_offset,
-                    to_tsvector(c.language::regconfig, c.content) AS tsv
+                    to_tsvector(
+                      c.language::regconfig,
+                      CASE WHEN c.ordinal = 1 THEN $3 || E'\n\n' || c.content ELSE c.content END
+                    ) AS tsv
              FROM ROWS FROM (
                     jsonb_to_recordset($2::jsonb) AS (content text, language text, start_offset int, end_offset int)
                   ) WITH ORDINALITY AS c(content, language, start_offset, end_offset, ordinal)
@@ -60,6 +67,7 @@ export class ChunkIndexRepository {
                 end_offset: chunk.endOffset,
               })),
             ),
+            locked[0]?.title ?? '',
           ],
         );
       }
