@@ -205,6 +205,17 @@ describe('query worker', () => {
     assert.equal(app.get(AnswerQueryProcessor).worker.concurrency, env.config.QUERY_CONCURRENCY);
   });
 
+  it('drops a job that waited in the queue longer than QUERY_TIMEOUT_MS: no gateway waits for it', async () => {
+    const job = await app
+      .get(JobProducer)
+      .enqueue(
+        JobName.AnswerQuery,
+        { query: 'reset password', topK: 5, collection: null, corpusVersion: 1 },
+        { removeOnFail: false, timestamp: Date.now() - env.config.QUERY_TIMEOUT_MS - 1_000 },
+      );
+    await assert.rejects(job.waitUntilFinished(queueEvents, 15_000), /expired: waited \d+ ms in the queue/);
+  });
+
   it('answers that nothing matches, with no sources, when no word of the question is indexed', async () => {
     const result = await ask('zebra xylophone quasar');
     assert.equal(result.answer, NO_MATCH_ANSWER);

@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
 import { queueSettings } from '#libs/queues';
@@ -40,6 +40,11 @@ export class AnswerQueryProcessor
 
   async process(job: Job<AnswerQueryPayload, AnswerQueryResult>): Promise<AnswerQueryResult> {
     if (job.name !== JobName.AnswerQuery) throw new Error(`unknown job "${job.name}" on the query queue`);
+    // Every gateway stopped waiting after QUERY_TIMEOUT_MS: answering now only deepens a backlog.
+    const waitedMs = Date.now() - job.timestamp;
+    if (waitedMs > this.config.QUERY_TIMEOUT_MS) {
+      throw new UnrecoverableError(`expired: waited ${waitedMs} ms in the queue, past QUERY_TIMEOUT_MS`);
+    }
     const started = performance.now();
     const { query, topK, collection, corpusVersion, requestId } = job.data;
     const { answer, sources } = await this.answers.answer({ query, topK, collection, corpusVersion });
