@@ -20,8 +20,8 @@ describe('migrations', () => {
 
   it('create the database and apply each migration once when several processes start at the same time', async () => {
     const applied = await Promise.all([1, 2, 3].map(() => runMigrations(databaseUrl.toString())));
-    // Exactly one caller applied the initial schema; the others waited on the lock and found nothing to do.
-    assert.deepEqual(applied.flat(), ['InitialSchema1764201600000']);
+    // Exactly one caller applied the migrations; the others waited on the lock and found nothing to do.
+    assert.deepEqual(applied.flat(), ['InitialSchema1764201600000', 'CorpusStats1764288000000']);
 
     const client = new pg.Client({ connectionString: databaseUrl.toString() });
     await client.connect();
@@ -31,7 +31,15 @@ describe('migrations', () => {
     await client.end();
     assert.deepEqual(
       rows.map((row) => row.table_name),
-      ['api_keys', 'chunk_terms', 'chunks', 'document_contents', 'documents', 'schema_migrations'],
+      [
+        'api_keys',
+        'chunk_terms',
+        'chunks',
+        'corpus_stats',
+        'document_contents',
+        'documents',
+        'schema_migrations',
+      ],
     );
   });
 });

@@ -1,41 +1,34 @@
 import type { CorpusStats } from '#libs/database';
 
-/** Refreshing more often than this would re-count the chunks on every job during a bulk upload. */
-export const STATS_MIN_REFRESH_MS = 1_000;
-
 /**
- * BM25's N and average chunk length, and the configurations in use, re-read when a job carries a
- * corpus version other than the last one seen, at most once per STATS_MIN_REFRESH_MS. Stats a
- * second old barely move BM25 scores; the postings themselves are always read live.
+ * BM25's N and average chunk length, and the configurations in use, re-read whenever a job
+ * carries a corpus version other than the last one seen. The read is a few rows of
+ * `corpus_stats`, so it is never worth serving stats older than the corpus the gateway keyed
+ * its cache with: an answer computed from them would be cached under the new version.
  */
 export class CorpusStatsCache {
   private stats: CorpusStats | undefined;
   private version: number | undefined;
-  private loadedAt = Number.NEGATIVE_INFINITY;
-  private loading: Promise<CorpusStats> | undefined;
+  private loading: { version: number; promise: Promise<CorpusStats> } | undefined;
 
-  constructor(
-    private readonly load: () => Promise<CorpusStats>,
-    private readonly now: () => number = Date.now,
-    private readonly minRefreshMs: number = STATS_MIN_REFRESH_MS,
-  ) {}
+  constructor(private readonly load: () => Promise<CorpusStats>) {}
 
   async get(corpusVersion: number): Promise<CorpusStats> {
-    const fresh = this.stats !== undefined && corpusVersion === this.version;
-    const throttled = this.now() - this.loadedAt < this.minRefreshMs;
-    if (this.stats !== undefined && (fresh || throttled)) return this.stats;
-    // Concurrent jobs share one read.
-    this.loading ??= this.refresh(corpusVersion).finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
-  }
-
-  private async refresh(corpusVersion: number): Promise<CorpusStats> {
-    const stats = await this.load();
-    this.stats = stats;
-    this.version = corpusVersion;
-    this.loadedAt = this.now();
-    return stats;
+    if (this.stats !== undefined && corpusVersion === this.version) return this.stats;
+    // Concurrent jobs of the same version share one read.
+    if (this.loading?.version !== corpusVersion) {
+      const promise = this.load().then((stats) => {
+        this.stats = stats;
+        this.version = corpusVersion;
+        return stats;
+      });
+      this.loading = { version: corpusVersion, promise };
+      void promise
+        .finally(() => {
+          if (this.loading?.promise === promise) this.loading = undefined;
+        })
+        .catch(() => undefined);
+    }
+    return this.loading.promise;
   }
 }

@@ -109,8 +109,8 @@ interface HitRow extends QueryResultRow {
 const KNOWN_CONFIGS: readonly TextSearchConfig[] = ['english', 'russian', 'simple'];
 
 const STATS_SQL = `
-  SELECT language, count(*)::int AS chunks, coalesce(sum(term_count), 0)::float8 AS terms
-  FROM chunks GROUP BY language`;
+  SELECT language, chunk_count::int AS chunks, term_total::float8 AS terms
+  FROM corpus_stats WHERE chunk_count > 0`;
 
 /*
  * Stop words are dropped under both stemmers, because the 'simple' configuration keeps them
