@@ -9,6 +9,7 @@ import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { GatewayModule } from './gateway.module.js';
+import { formatSchemaErrors } from './http/schema-errors.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { registerOverloadShedding } from './overload/overload-shedding.js';
@@ -32,6 +33,9 @@ export async function createGatewayApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_UPLOAD_BYTES,
     trustProxy: config.TRUST_PROXY,
+    // Route schemas reject what they do not accept: no silent coercion, no silent dropping of fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    schemaErrorFormatter: formatSchemaErrors,
     // The client's X-Request-Id when it is a sane token, else a fresh UUID.
     genReqId: (request: IncomingMessage) => {
       const offered = request.headers['x-request-id'];

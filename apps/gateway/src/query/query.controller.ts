@@ -1,6 +1,8 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiBearerAuth,
   ApiGatewayTimeoutResponse,
   ApiOkResponse,
@@ -9,7 +11,13 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryRequestDto, QueryResponseDto } from './query.dto.js';
+import {
+  MAX_QUERY_LENGTH,
+  QUERY_REQUEST_SCHEMA,
+  QueryRequestDto,
+  QueryResponseDto,
+  type QueryRequestBody,
+} from './query.dto.js';
 import { QueryService } from './query.service.js';
 
 @ApiTags('query')
@@ -20,6 +28,8 @@ export class QueryController {
 
   @Post()
   @HttpCode(200)
+  @RouteSchema({ body: QUERY_REQUEST_SCHEMA })
+  @ApiBody({ type: QueryRequestDto })
   @ApiOkResponse({
     type: QueryResponseDto,
     description: 'The answer and its sources, from the cache or a query worker',
@@ -35,19 +45,24 @@ export class QueryController {
   @ApiServiceUnavailableResponse({ description: 'Overloaded or the queue is unavailable; see Retry-After' })
   @ApiGatewayTimeoutResponse({ description: 'No query worker answered within QUERY_TIMEOUT_MS' })
   async query(
-    @Body() body: QueryRequestDto,
+    // An interface, not a class: the global ValidationPipe leaves it to the route schema.
+    @Body() body: QueryRequestBody,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueryResponseDto> {
+    const query = body.query.trim();
+    if (query.length === 0 || query.length > MAX_QUERY_LENGTH) {
+      throw new BadRequestException(`query: must be 1 to ${MAX_QUERY_LENGTH} characters after trimming`);
+    }
     const { value, cached } = await this.queries.answer(
-      body.query,
+      query,
       body.top_k,
       body.collection ?? null,
       request.id,
     );
     void reply.header('x-cache', cached ? 'HIT' : 'MISS');
     return {
-      query: body.query,
+      query,
       answer: value.answer,
       sources: value.sources,
       cached,
