@@ -41,8 +41,6 @@ export const configSchema = z.object({
   CHUNK_OVERLAP: int(0, 5_000).default(200),
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
 
-  ADMIN_USER: optionalSecret,
-  ADMIN_PASSWORD: optionalSecret,
   METRICS_TOKEN: optionalSecret,
 });
 
