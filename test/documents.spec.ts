@@ -40,6 +40,23 @@ interface ListPage {
   next_cursor: string | null;
 }
 
+/** API.md's fields of GET /documents/{id}, sorted. */
+const DOCUMENT_FIELDS = [
+  'chunk_count',
+  'collection',
+  'created_at',
+  'error',
+  'id',
+  'indexed_at',
+  'metadata',
+  'mime_type',
+  'progress',
+  'size_bytes',
+  'status',
+  'title',
+  'updated_at',
+];
+
 describe('documents API', () => {
   let env: TestEnvironment;
   let gateway: RunningGateway;
@@ -350,21 +367,7 @@ describe('documents API', () => {
     const response = await request(`/documents/${id}`);
     assert.equal(response.status, 200);
     const document = (await response.json()) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(document).sort(), [
-      'chunk_count',
-      'collection',
-      'created_at',
-      'error',
-      'id',
-      'indexed_at',
-      'metadata',
-      'mime_type',
-      'progress',
-      'size_bytes',
-      'status',
-      'title',
-      'updated_at',
-    ]);
+    assert.deepEqual(Object.keys(document).sort(), DOCUMENT_FIELDS);
     assert.equal(document.status, 'queued');
     assert.equal(document.progress, 0);
     assert.equal(document.error, null);
@@ -458,21 +461,10 @@ describe('documents API', () => {
     ]);
     assert.ok(document.paths['/documents/{id}']?.delete?.responses['204']);
     assert.ok(document.paths['/documents/{id}']?.get?.responses['404']);
-    assert.deepEqual(Object.keys(document.components.schemas.DocumentResponse?.properties ?? {}).sort(), [
-      'chunk_count',
-      'collection',
-      'created_at',
-      'error',
-      'id',
-      'indexed_at',
-      'metadata',
-      'mime_type',
-      'progress',
-      'size_bytes',
-      'status',
-      'title',
-      'updated_at',
-    ]);
+    assert.deepEqual(
+      Object.keys(document.components.schemas.DocumentResponse?.properties ?? {}).sort(),
+      DOCUMENT_FIELDS,
+    );
     assert.ok(document.components.schemas.CreateDocumentDto?.properties.content);
     assert.ok(document.components.schemas.UploadDocumentFormDto?.properties.file);
   });
