@@ -26,6 +26,7 @@ const { values } = parseArgs({
     token: { type: 'string' },
     tokens: { type: 'string', default: '100' },
     timeout: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '3' },
     'no-baseline': { type: 'boolean', default: false },
     pids: { type: 'string' },
     'pid-file': { type: 'string', default: process.env.TOPOLOGY_PID_FILE },
@@ -47,6 +48,7 @@ const mix = parseQueryMix(values.queries);
 const requests = values.requests.split(',').map((name) => requestSpec(name.trim(), mix));
 const tokenCount = Math.round(positive('tokens', values.tokens));
 const requestTimeoutMs = positive('timeout', values.timeout) * 1000;
+const warmupMs = Number(values.warmup) * 1000;
 
 interface RunReport {
   label: string;
@@ -60,19 +62,23 @@ interface RunReport {
 }
 
 async function measure(label: string, url: URL, processes: ProcessRef[]): Promise<RunReport> {
+  const loop = {
+    target: url,
+    pauseMs,
+    requests,
+    token: (user: number) => tokenFor(user, { token: values.token, tokenCount }),
+    requestTimeoutMs,
+  };
+  if (warmupMs > 0) {
+    // Unrecorded: a cold load generator (JIT, 1000 new connections at once) is slow enough to
+    // bunch the users into waves that last the whole run, against any server, the baseline too.
+    note(`${label}: warming up for ${warmupMs / 1000} s ...`);
+    await runUserLoop({ ...loop, users: Math.min(users, 200), durationMs: warmupMs, spreadMs: 0 });
+  }
   note(`${label}: ${users} users against ${url.origin} for ${durationMs / 1000} s ...`);
   const meter = new CpuMeter(processes);
   meter.start();
-  const result = await runUserLoop({
-    target: url,
-    users,
-    durationMs,
-    spreadMs,
-    pauseMs,
-    requests,
-    token: (user) => tokenFor(user, { token: values.token, tokenCount }),
-    requestTimeoutMs,
-  });
+  const result = await runUserLoop({ ...loop, users, durationMs, spreadMs });
   const cpu = meter.stop();
   const all = new Tally();
   for (const tally of result.byRequest.values()) all.merge(tally);
@@ -135,7 +141,16 @@ try {
     ]);
     printComparison(system, baseline);
   }
-  writeJson(values.json, { workload: 'mixed-users', users, durationMs, spreadMs, pauseMs, system, baseline });
+  writeJson(values.json, {
+    workload: 'mixed-users',
+    users,
+    durationMs,
+    spreadMs,
+    pauseMs,
+    warmupMs,
+    system,
+    baseline,
+  });
 } finally {
   await baselineServer?.stop();
 }
