@@ -16,7 +16,6 @@ export const SupportedMimeType = {
   Docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
 } as const;
 export type SupportedMimeType = (typeof SupportedMimeType)[keyof typeof SupportedMimeType];
-export const SUPPORTED_MIME_TYPES: readonly string[] = Object.values(SupportedMimeType);
 
 export const COLLECTION_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const DEFAULT_COLLECTION = 'default';
