@@ -39,6 +39,24 @@ describe('gateway authentication and rate limits', () => {
     assert.match(body.message, /Authorization/);
   });
 
+  it('refuses an upload or a query without a valid key before reading its body', async () => {
+    // A body the gateway would answer 400 (malformed) or 413 (too large) for, had it read it.
+    for (const [path, body] of [
+      ['/documents', '{"title": "x", "content": '],
+      ['/query', '{"query": '],
+      ['/documents', JSON.stringify({ title: 'big', content: 'x'.repeat(env.config.MAX_UPLOAD_BYTES + 1) })],
+    ] as const) {
+      for (const headers of [{}, bearer('not-a-real-key')]) {
+        const response = await fetch(`${gateway.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body,
+        });
+        assert.equal(response.status, 401, `${path} ${body.slice(0, 20)}`);
+      }
+    }
+  });
+
   it('rejects an unknown API key with 401', async () => {
     const response = await fetch(`${gateway.baseUrl}/documents`, { headers: bearer('not-a-real-key') });
     assert.equal(response.status, 401);

@@ -8,6 +8,8 @@ import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { installEarlyAuthentication } from './auth/authenticate-before-body.js';
 import { GatewayModule } from './gateway.module.js';
 import { formatSchemaErrors } from './http/schema-errors.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -60,6 +62,7 @@ export async function createGatewayApp(
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
   });
   installHttpMetrics(fastify, app.getHttpServer(), app.get(GatewayMetrics));
+  installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
   await registerOverloadShedding(fastify);
 
   const openApi = new DocumentBuilder()

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { applyRateLimit } from '../rate-limit/rate-limit-headers.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { ApiKeyStore } from './api-key-store.js';
-import './authenticated-key.js';
+import type { AuthenticatedKey } from './authenticated-key.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -35,20 +35,24 @@ export class ApiKeyGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    // Routes with a body were authenticated before it was read (authenticate-before-body.ts).
+    const key = (request.apiKey ??= await this.authenticate(request, reply));
+    applyRateLimit(reply, await this.rateLimits.consumeForKey(key.id, key.rateLimit));
+    return true;
+  }
+
+  /** The request's key, or 401 (counted against the client address, which throttles key guessing). */
+  async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<AuthenticatedKey> {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     const key =
       token === undefined ? undefined : (this.keys.find(token) ?? (await this.keys.findFresh(token)));
-    if (key === undefined) {
-      applyRateLimit(reply, await this.rateLimits.consumeForAddress(request.ip));
-      void reply.header('www-authenticate', 'Bearer');
-      throw new UnauthorizedException(
-        token === undefined
-          ? 'Authorization: a Bearer API key is required'
-          : 'Authorization: the API key is unknown or revoked',
-      );
-    }
-    request.apiKey = key;
-    applyRateLimit(reply, await this.rateLimits.consumeForKey(key.id, key.rateLimit));
-    return true;
+    if (key !== undefined) return key;
+    applyRateLimit(reply, await this.rateLimits.consumeForAddress(request.ip));
+    void reply.header('www-authenticate', 'Bearer');
+    throw new UnauthorizedException(
+      token === undefined
+        ? 'Authorization: a Bearer API key is required'
+        : 'Authorization: the API key is unknown or revoked',
+    );
   }
 }

@@ -6,6 +6,8 @@ import { ApiKeyStore } from './api-key-store.js';
 
 @Module({
   imports: [RateLimitModule],
-  providers: [ApiKeyStore, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  // useExisting: the app also hands the guard to the early-authentication hook (gateway.app.ts).
+  providers: [ApiKeyStore, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
+  exports: [ApiKeyGuard],
 })
 export class AuthModule {}

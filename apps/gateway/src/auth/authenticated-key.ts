@@ -8,7 +8,7 @@ export interface AuthenticatedKey {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by ApiKeyGuard on every route that is not @Public(). */
+    /** Set by ApiKeyGuard on every route that is not @Public() (before the body on @AuthenticateBeforeBody() routes). */
     apiKey?: AuthenticatedKey;
   }
 }

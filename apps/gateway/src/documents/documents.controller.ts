@@ -43,6 +43,7 @@ import {
   DocumentResponse,
 } from './dto/document.responses.js';
 import { ListDocumentsQuery } from './dto/list-documents.query.js';
+import { AuthenticateBeforeBody } from '../auth/authenticate-before-body.js';
 import { DocumentsService } from './documents.service.js';
 import { readUpload } from './upload-reader.js';
 
@@ -81,6 +82,7 @@ export class DocumentsController {
   ) {}
 
   @Post()
+  @AuthenticateBeforeBody()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Upload a document; it is indexed asynchronously',

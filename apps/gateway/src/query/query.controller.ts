@@ -18,6 +18,7 @@ import {
   QueryResponseDto,
   type QueryRequestBody,
 } from './query.dto.js';
+import { AuthenticateBeforeBody } from '../auth/authenticate-before-body.js';
 import { QueryService } from './query.service.js';
 
 @ApiTags('query')
@@ -27,6 +28,7 @@ export class QueryController {
   constructor(private readonly queries: QueryService) {}
 
   @Post()
+  @AuthenticateBeforeBody()
   @HttpCode(200)
   @RouteSchema({ body: QUERY_REQUEST_SCHEMA })
   @ApiBody({ type: QueryRequestDto })
