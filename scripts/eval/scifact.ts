@@ -3,7 +3,7 @@
  * real index writer, ranks every question with the real Retriever, and reports nDCG@10, recall@100
  * and search latency. Tune on the train questions only; the test figure is the one to quote.
  *
- *   node dist/scripts/eval/scifact.js [--data DIR] [--title none|once|twice] [--chunk-chars N]
+ *   node dist/scripts/eval/scifact.js [--data DIR] [--title none|once|twice] [--chunk-chars N] [--copies N]
  *                                     [--k1 X --b Y] [--tune]
  *
  * Env: SCIFACT_DIR (default /work/shared/eval/scifact), EVAL_DATABASE_URL (server to create the
@@ -57,6 +57,9 @@ const { values: args } = parseArgs({
     k1: { type: 'string' },
     b: { type: 'string' },
     tune: { type: 'boolean', default: false },
+    // Latency at scale: index the corpus this many times over (as other documents) and time
+    // the test questions; quality is reported only for one copy.
+    copies: { type: 'string', default: '1' },
   },
 });
 
@@ -197,6 +200,34 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Wall time of the search call as the query worker makes it: analysis, BM25 top 10, snippets. */
+/**
+ * Adds `copies - 1` more copies of every document, chunk and posting (new ids, collection
+ * "scifact-copy"), in SQL: the corpus_stats triggers count them like any other chunks.
+ */
+async function replicateCorpus(dataSource: DataSource, copies: number): Promise<void> {
+  for (let copy = 1; copy < copies; copy++) {
+    await dataSource.transaction(async (manager) => {
+      await manager.query(`CREATE TEMP TABLE copy_of ON COMMIT DROP AS
+        SELECT id AS old_id, gen_random_uuid() AS new_id FROM documents WHERE collection = 'scifact'`);
+      await manager.query(`INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
+        SELECT m.new_id, 'scifact-copy', d.title, 'indexed', d.size_bytes, d.mime_type, d.content_sha256
+        FROM documents d JOIN copy_of m ON m.old_id = d.id`);
+      await manager.query(`WITH inserted AS (
+          INSERT INTO chunks (document_id, ordinal, content, language, tsv, start_offset, end_offset, term_count)
+          SELECT m.new_id, c.ordinal, c.content, c.language, c.tsv, c.start_offset, c.end_offset, c.term_count
+          FROM chunks c JOIN copy_of m ON m.old_id = c.document_id
+          RETURNING id, document_id, ordinal)
+        INSERT INTO chunk_terms (lexeme, chunk_id, tf, chunk_length)
+        SELECT t.lexeme, i.id, t.tf, t.chunk_length
+        FROM inserted i
+        JOIN copy_of m ON m.new_id = i.document_id
+        JOIN chunks old ON old.document_id = m.old_id AND old.ordinal = i.ordinal
+        JOIN chunk_terms t ON t.chunk_id = old.id`);
+    });
+  }
+  await dataSource.query('VACUUM ANALYZE');
+}
+
 async function latency(retriever: Retriever, questions: Question[]): Promise<{ p50: number; p95: number }> {
   const times: number[] = [];
   for (const question of questions) {
@@ -251,7 +282,25 @@ async function main(): Promise<void> {
       `loaded ${abstracts.length} abstracts as ${chunks} chunks (title ${mode}) in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`,
     );
 
+    const copies = Number(args.copies);
+    if (!Number.isInteger(copies) || copies < 1) throw new Error('--copies must be a positive integer');
     const search = new SearchRepository(dataSource);
+    if (copies > 1) {
+      const copyStart = Date.now();
+      await replicateCorpus(dataSource, copies);
+      const [{ total }] = await dataSource.query<{ total: number }[]>(
+        'SELECT count(*)::int AS total FROM chunks',
+      );
+      out(
+        `replicated to ${copies} copies: ${total} chunks in ${((Date.now() - copyStart) / 1000).toFixed(1)} s`,
+      );
+      const testQuestions = questions.filter((question) => test.has(question.id));
+      const timing = await latency(new Retriever(search, DEFAULT_BM25), testQuestions);
+      out(
+        `latency at ${total} chunks (analysis + BM25 top 10 + snippets, ${testQuestions.length} test questions, one at a time): p50 ${timing.p50.toFixed(2)} ms, p95 ${timing.p95.toFixed(2)} ms`,
+      );
+      return;
+    }
     let bm25: Bm25Parameters = {
       k1: args.k1 === undefined ? DEFAULT_BM25.k1 : Number(args.k1),
       b: args.b === undefined ? DEFAULT_BM25.b : Number(args.b),
