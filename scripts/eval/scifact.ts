@@ -6,7 +6,7 @@
  *   node dist/scripts/eval/scifact.js [--data DIR] [--title none|once|twice] [--chunk-chars N] [--copies N]
  *                                     [--k1 X --b Y] [--tune]
  *
- * Env: SCIFACT_DIR (default /work/shared/eval/scifact), EVAL_DATABASE_URL (server to create the
+ * Env: SCIFACT_DIR (default ../shared/eval/scifact, beside the checkout), EVAL_DATABASE_URL (server to create the
  * scratch database on; default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import 'reflect-metadata';
@@ -51,7 +51,7 @@ interface RunFigures {
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: process.env.SCIFACT_DIR ?? '/work/shared/eval/scifact' },
+    data: { type: 'string', default: process.env.SCIFACT_DIR ?? '../shared/eval/scifact' },
     title: { type: 'string', default: 'once' },
     'chunk-chars': { type: 'string', default: '0' },
     k1: { type: 'string' },
