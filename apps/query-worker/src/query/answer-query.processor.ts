@@ -1,17 +1,15 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { WorkerHost } from '@nestjs/bullmq';
+import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '#libs/config';
+import type { AppConfig } from '#libs/config';
 import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
-import { queueSettings } from '#libs/queues';
 import { AnswerService } from '#libs/retrieval';
 
 /**
- * Answers questions from the index. Created idle (`autorun: false`): it takes jobs only once the
- * whole app, database pool included, is up, with the concurrency from the settings table
- * (decorator options are fixed at import time, before the configuration is read).
+ * Answers questions from the index. QueryModule registers it through `configuredProcessor`
+ * (concurrency and lock from the settings table, created idle); it takes jobs only once the
+ * whole app, database pool included, is up.
  */
-@Processor(QueueName.Query, { autorun: false })
 export class AnswerQueryProcessor
   extends WorkerHost
   implements OnApplicationBootstrap, BeforeApplicationShutdown
@@ -20,13 +18,12 @@ export class AnswerQueryProcessor
 
   constructor(
     private readonly answers: AnswerService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly config: AppConfig,
   ) {
     super();
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = queueSettings(this.config)[QueueName.Query].concurrency;
     this.logger.log(`consuming "${QueueName.Query}" jobs, ${this.worker.concurrency} at once`);
     this.worker
       .run()
