@@ -7,6 +7,7 @@ import { loopbackUrl } from './loopback.js';
 import { cpuLines, note, print, table, writeJson } from './report.js';
 import { percentile } from './stats.js';
 import { positive } from './workload.js';
+import { MEASUREMENT_OPTIONS } from './options.js';
 
 /**
  * Ingest timing: uploads a ~100 KB text document, polls GET /documents/{id} until it is
@@ -14,17 +15,13 @@ import { positive } from './workload.js';
  */
 const { values } = parseArgs({
   options: {
-    help: { type: 'boolean', short: 'h' },
-    target: { type: 'string', default: process.env.TOPOLOGY_URL ?? 'http://127.0.0.1:8000' },
+    ...MEASUREMENT_OPTIONS,
     token: { type: 'string', default: 'test-load-token-1' },
     runs: { type: 'string', default: '5' },
     'size-kb': { type: 'string', default: '100' },
     'poll-ms': { type: 'string', default: '20' },
     timeout: { type: 'string', default: '120' },
     keep: { type: 'boolean', default: false },
-    pids: { type: 'string' },
-    'pid-file': { type: 'string', default: process.env.TOPOLOGY_PID_FILE },
-    json: { type: 'string' },
   },
 });
 

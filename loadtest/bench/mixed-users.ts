@@ -7,6 +7,7 @@ import { cpuLines, latencyTable, note, print, writeJson } from './report.js';
 import { Tally, type TallySummary } from './stats.js';
 import { runUserLoop } from './user-loop.js';
 import { parseQueryMix, positive, requestSpec, tokenFor } from './workload.js';
+import { LOAD_OPTIONS } from './options.js';
 
 /**
  * The original plan's k6 mixed workload, driven locally: USERS users, each GET /health,
@@ -15,22 +16,15 @@ import { parseQueryMix, positive, requestSpec, tokenFor } from './workload.js';
  */
 const { values } = parseArgs({
   options: {
-    help: { type: 'boolean', short: 'h' },
-    target: { type: 'string', default: process.env.TOPOLOGY_URL ?? 'http://127.0.0.1:8000' },
+    ...LOAD_OPTIONS,
     users: { type: 'string', default: '1000' },
     duration: { type: 'string', default: '30' },
     spread: { type: 'string', default: '1' },
     pause: { type: 'string', default: '1' },
     requests: { type: 'string', default: 'health,documents,query' },
     queries: { type: 'string', default: 'hot' },
-    token: { type: 'string' },
-    tokens: { type: 'string', default: '100' },
     timeout: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '3' },
-    'no-baseline': { type: 'boolean', default: false },
-    pids: { type: 'string' },
-    'pid-file': { type: 'string', default: process.env.TOPOLOGY_PID_FILE },
-    json: { type: 'string' },
   },
 });
 

@@ -7,6 +7,7 @@ import { loopbackUrl } from './loopback.js';
 import { cpuLines, latencyTable, note, print, writeJson } from './report.js';
 import { Tally, type TallySummary } from './stats.js';
 import { parseQueryMix, positive, requestSpec, tokenFor, type RequestSpec } from './workload.js';
+import { LOAD_OPTIONS } from './options.js';
 
 /**
  * Throughput at a fixed number of connections (autocannon, each connection sending its next
@@ -15,20 +16,13 @@ import { parseQueryMix, positive, requestSpec, tokenFor, type RequestSpec } from
  */
 const { values } = parseArgs({
   options: {
-    help: { type: 'boolean', short: 'h' },
-    target: { type: 'string', default: process.env.TOPOLOGY_URL ?? 'http://127.0.0.1:8000' },
+    ...LOAD_OPTIONS,
     request: { type: 'string', default: 'query' },
     queries: { type: 'string', default: 'hot' },
     connections: { type: 'string', default: '100' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
-    token: { type: 'string' },
-    tokens: { type: 'string', default: '100' },
     timeout: { type: 'string', default: '10' },
-    'no-baseline': { type: 'boolean', default: false },
-    pids: { type: 'string' },
-    'pid-file': { type: 'string', default: process.env.TOPOLOGY_PID_FILE },
-    json: { type: 'string' },
   },
 });
 
