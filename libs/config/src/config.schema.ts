@@ -21,9 +21,14 @@ export const configSchema = z.object({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/rag'),
   DATABASE_POOL_SIZE: int(1, 500).default(10),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  // May be wrapped in braces ("{rag}"), a Redis Cluster hash tag that keeps every key of a BullMQ
+  // queue in one slot, as BullMQ requires on a cluster.
   REDIS_KEY_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "-" or "." (at most 64)')
+    .regex(
+      /^(?:[A-Za-z0-9_.-]{1,64}|\{[A-Za-z0-9_.-]{1,62}\})$/,
+      'letters, digits, "_", "-" or "." (at most 64), optionally wrapped in {braces}',
+    )
     .default('rag'),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { redisOptionsFromUrl } from '#libs/redis';
+import { createIngestWorkerApp } from '../apps/ingest-worker/src/ingest-worker.app.js';
+import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
+import { createApiKey } from './support/api-keys.js';
+import { startTestGateway, type RunningGateway } from './support/gateway.js';
+import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+
+/**
+ * Redis Cluster keeps a BullMQ queue working only when all of its keys hash to one slot, which a
+ * `{hash tag}` prefix guarantees. This runs the whole system under such a prefix and checks that
+ * every key it wrote starts with the tag, so that on a cluster they all land in one slot.
+ */
+describe('a hash-tagged REDIS_KEY_PREFIX ({...}, for Redis Cluster)', () => {
+  const prefix = `{rt_${randomBytes(4).toString('hex')}}`;
+  let env: TestEnvironment;
+  let gateway: RunningGateway;
+  let workers: INestApplicationContext[];
+  let auth: { authorization: string };
+
+  before(async () => {
+    env = await createTestEnvironment({ REDIS_KEY_PREFIX: prefix });
+    workers = [await createIngestWorkerApp(env.config), await createQueryWorkerApp(env.config)];
+    gateway = await startTestGateway(env.config);
+    auth = { authorization: `Bearer ${await createApiKey(env.config)}` };
+  });
+
+  after(async () => {
+    await gateway?.close();
+    for (const worker of workers ?? []) await worker.close();
+    await env?.cleanup();
+  });
+
+  it('uploads, indexes and answers, and every key it wrote carries the hash tag', async () => {
+    assert.equal(env.config.REDIS_KEY_PREFIX, prefix);
+    const upload = await fetch(`${gateway.baseUrl}/documents`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Cluster notes',
+        content: 'Hash tags put related keys into one slot of a Redis Cluster.',
+      }),
+    });
+    assert.equal(upload.status, 202, await upload.clone().text());
+    const { id } = (await upload.json()) as { id: string };
+
+    await waitFor(
+      async () => {
+        const response = await fetch(`${gateway.baseUrl}/documents/${id}`, { headers: auth });
+        const { status } = (await response.json()) as { status: string };
+        if (status === 'failed') throw new Error(`document ${id} failed`);
+        return status === 'indexed' ? status : undefined;
+      },
+      { what: `document ${id} indexed`, timeoutMs: 30_000 },
+    );
+
+    const ask = () =>
+      fetch(`${gateway.baseUrl}/query`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'which slot do hash tags choose?' }),
+      });
+    const miss = await ask();
+    assert.equal(miss.status, 200, await miss.clone().text());
+    assert.equal(((await miss.json()) as { sources: { document_id: string }[] }).sources[0]?.document_id, id);
+    assert.equal((await ask()).headers.get('x-cache'), 'HIT');
+
+    const redis = new Redis(redisOptionsFromUrl(env.config.REDIS_URL));
+    try {
+      // Every key of this run, wherever in the key its id appears: all must start with the tag.
+      const runId = prefix.slice(1, -1);
+      const keys: string[] = [];
+      for await (const batch of redis.scanStream({ match: `*${runId}*`, count: 1000 }) as AsyncIterable<
+        string[]
+      >) {
+        keys.push(...batch);
+      }
+      const outside = keys.filter((key) => !key.startsWith(`${prefix}:`));
+      assert.deepEqual(outside, [], 'keys written without the hash-tagged prefix');
+      for (const expected of [`${prefix}:bull:ingest:`, `${prefix}:corpus:`, `${prefix}:qcache:`]) {
+        assert.ok(
+          keys.some((key) => key.startsWith(expected)),
+          `no key under ${expected}: ${keys.join(', ')}`,
+        );
+      }
+    } finally {
+      await redis.quit();
+    }
+  });
+});
