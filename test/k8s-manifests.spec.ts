@@ -161,8 +161,18 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 
       it('sets every setting of the configuration schema, with values the apps accept', () => {
         const environment = { ...rendering.config, ...rendering.secret.keys };
-        const missing = Object.keys(configSchema.shape).filter((name) => !(name in environment));
-        assert.deepEqual(missing, [], 'settings neither in the ConfigMap nor in the Secret');
+        const perContainer = new Set(
+          apps.flatMap(({ container }) => (container.env ?? []).map(({ name }) => name)),
+        );
+        const missing = Object.keys(configSchema.shape).filter(
+          (name) => !(name in environment) && !perContainer.has(name),
+        );
+        assert.deepEqual(
+          missing,
+          [],
+          'settings the manifests do not set: add each to deploy/k8s/base/config.env, or, if secret, to ' +
+            "base/secrets.example.env and the development overlay's secretGenerator",
+        );
         // Connection strings carry credentials: never in the ConfigMap, and never left to the
         // localhost defaults.
         for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
