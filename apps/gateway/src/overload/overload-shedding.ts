@@ -37,8 +37,15 @@ export async function registerOverloadShedding(
   // under-pressure sends whatever the handler returns (other than nullish) as the answer, and
   // does not go on with the request; nullish lets the request through. Its typings omit the
   // first case. Sending from the handler instead would race the async onSend hooks.
+  // A sample that covers start-up (compiling routes, building the OpenAPI document) measures the
+  // boot, not the load: shedding only starts two full samples after the server listens.
+  let armed = false;
+  fastify.addHook('onListen', (done) => {
+    setTimeout(() => (armed = true), 2 * thresholds.sampleIntervalMs).unref();
+    done();
+  });
   const shed = (request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined => {
-    if (EXEMPT_ROUTES.has(request.routeOptions.url)) return undefined;
+    if (!armed || EXEMPT_ROUTES.has(request.routeOptions.url)) return undefined;
     void reply.status(503).header('retry-after', String(thresholds.retryAfterS));
     return body;
   };
