@@ -226,6 +226,67 @@ describe('documents API', () => {
     assert.equal(await countRows('title IN ($1, $2)', ['x', 'Empty']), 0);
   });
 
+  it('rejects malformed multipart bodies with 400 and stores nothing', async () => {
+    const part = '--b0\r\nContent-Disposition: form-data; name="file"; filename="m.txt"\r\n\r\n';
+    const cases: Array<[string, string, RegExp]> = [
+      ['multipart/form-data', `${part}hello\r\n--b0--\r\n`, /Boundary not found/],
+      ['multipart/form-data; boundary=b0', `${part}hello, cut sh`, /unexpected end/i],
+      ['multipart/form-data; boundary=b0', '--b0\r\nContent-Disposi', /unexpected end/i],
+      [`multipart/form-data; boundary=${'b'.repeat(300)}`, 'x', /multipart/],
+      ['multipart/form-data; boundary=', 'x', /multipart/],
+    ];
+    for (const [contentType, body, message] of cases) {
+      const response = await request('/documents', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': contentType },
+      });
+      await expectError(response, 400, message);
+    }
+    assert.equal(await countRows('title = $1', ['m.txt']), 0);
+  });
+
+  it('rejects deeply nested JSON and metadata jsonb cannot hold with 400 naming the field', async () => {
+    // Objects to 40 levels, and arrays 5,000 deep: deep enough to overflow class-transformer's stack.
+    const objects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const arrays = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    for (const metadata of [objects(40), arrays(5_000)]) {
+      const response = await request('/documents', {
+        method: 'POST',
+        body: `{"title":"deep","content":"text","metadata":${metadata}}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      await expectError(response, 400, /^metadata: nested deeper than 32 levels/);
+    }
+    await expectError(
+      await postJson(JSON.parse(`{"title":"deep","content":"t","extra":${arrays(50)}}`) as unknown),
+      400,
+      /^extra: nested deeper/,
+    );
+    await expectError(
+      await postForm(fileForm('text', 'deep.txt', 'text/plain', { metadata: arrays(5_000) })),
+      400,
+      /^metadata: nested deeper than 32 levels/,
+    );
+    await expectError(
+      await request('/documents', {
+        method: 'POST',
+        body: '{"title":"deep","content":"t","metadata":{"\\ud800":"\\udc00 alone"}}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      /^metadata: must not contain NUL characters or unpaired UTF-16 surrogates/,
+    );
+    assert.equal(await countRows('title IN ($1, $2)', ['deep', 'deep.txt']), 0);
+    // Nesting within the limit is still accepted.
+    const shallow = await postJson({
+      title: 'deep',
+      content: 'text',
+      metadata: JSON.parse(objects(30)) as unknown,
+    });
+    assert.equal(shallow.status, 202);
+  });
+
   it('rejects an upload over MAX_UPLOAD_BYTES with 413, as JSON and as a multipart file', async () => {
     await expectError(
       await postJson({ title: 'big', content: 'a'.repeat(MAX_UPLOAD_BYTES + 1) }),
@@ -358,6 +419,12 @@ describe('documents API', () => {
     await expectError(await request('/documents?cursor=garbage'), 400, /^cursor: /);
     await expectError(await request('/documents?status=done'), 400, /^status: /);
     await expectError(await request('/documents?collection=Bad!'), 400, /^collection: /);
+    // A repeated parameter is named once, not once per value.
+    await expectError(
+      await request('/documents?limit=5&limit=6'),
+      400,
+      /^limit: must be an integer from 1 to 100$/,
+    );
   });
 
   it('returns one document with every field, 404 for an unknown id and 400 for a non-UUID', async () => {

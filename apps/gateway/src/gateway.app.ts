@@ -8,13 +8,16 @@ import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
+import { registerCors } from './http/cors.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { installEarlyAuthentication } from './auth/authenticate-before-body.js';
 import { GatewayModule } from './gateway.module.js';
+import { answerFrameworkError } from './http/framework-errors.js';
 import { formatSchemaErrors } from './http/schema-errors.js';
+import { setSecurityHeaders } from './http/security-headers.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
-import { registerOverloadShedding } from './overload/overload-shedding.js';
+import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -38,6 +41,7 @@ export async function createGatewayApp(
     // Route schemas reject what they do not accept: no silent coercion, no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     schemaErrorFormatter: formatSchemaErrors,
+    frameworkErrors: answerFrameworkError,
     // The client's X-Request-Id when it is a sane token, else a fresh UUID.
     genReqId: (request: IncomingMessage) => {
       const offered = request.headers['x-request-id'];
@@ -57,13 +61,16 @@ export async function createGatewayApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    setSecurityHeaders(request, reply);
   });
+  if (config.CORS_ORIGINS.length > 0) await registerCors(app, config.CORS_ORIGINS);
   fastify.addHook('onSend', async (_request, reply) => {
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
   });
   installHttpMetrics(fastify, app.getHttpServer(), app.get(GatewayMetrics));
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
-  await registerOverloadShedding(fastify);
+  const thresholds = overloadThresholds(config);
+  if (thresholds !== undefined) await registerOverloadShedding(fastify, thresholds);
 
   const openApi = new DocumentBuilder()
     .setTitle('rag-gateway')

@@ -32,6 +32,7 @@ export const configSchema = z.object({
     .default('rag'),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: int(0).default(200),
   DEFAULT_RATE_LIMIT_PER_MINUTE: int(1).default(6000),
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: int(1).default(600),
 
@@ -47,6 +48,23 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
 
   METRICS_TOKEN: optionalSecret,
+  /** Comma-separated origins (`https://app.example.com`) allowed cross-origin; empty: CORS off. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
+          message: 'each origin is scheme://host[:port], without a path or a trailing slash',
+        }),
+      ),
+    ),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

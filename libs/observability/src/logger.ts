@@ -1,11 +1,34 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** JSON lines on stdout, one logger per process, tagged with the app's name. */
-export function createLogger(app: string, level: string): Logger {
-  return pino({ level, base: { app, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * Credentials never reach a log line, whatever object a future log call passes: request headers,
+ * bare tokens and passwords are replaced by "[Redacted]" (pino's redact, compiled once).
+ */
+export const REDACTED_LOG_PATHS = [
+  'authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+];
+
+/** JSON lines on stdout (or `destination`), one logger per process, tagged with the app's name. */
+export function createLogger(app: string, level: string, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { app, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: REDACTED_LOG_PATHS,
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** Routes Nest's own logging (module boot, exceptions) into the same JSON stream. */

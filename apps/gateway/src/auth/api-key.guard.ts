@@ -34,11 +34,19 @@ export class ApiKeyGuard implements CanActivate {
 
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    // Routes with a body were authenticated before it was read (authenticate-before-body.ts).
-    const key = (request.apiKey ??= await this.authenticate(request, reply));
-    applyRateLimit(reply, await this.rateLimits.consumeForKey(key.id, key.rateLimit));
+    // Routes with a body were admitted before it was read (authenticate-before-body.ts).
+    if (request.apiKey === undefined) await this.admit(request, http.getResponse<FastifyReply>());
     return true;
+  }
+
+  /**
+   * Authenticates, then counts the request against its key's budget (429 past it). Sets
+   * `request.apiKey` only once both passed, so each request is counted exactly once.
+   */
+  async admit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const key = await this.authenticate(request, reply);
+    applyRateLimit(reply, await this.rateLimits.consumeForKey(key.id, key.rateLimit));
+    request.apiKey = key;
   }
 
   /** The request's key, or 401 (counted against the client address, which throttles key guessing). */

@@ -8,7 +8,7 @@ export interface AuthenticatedKey {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by ApiKeyGuard on every route that is not @Public() (before the body on @AuthenticateBeforeBody() routes). */
+    /** Set by ApiKeyGuard once the request is authenticated and within its rate limit, on every route that is not @Public() (before the body on @AuthenticateBeforeBody() routes). */
     apiKey?: AuthenticatedKey;
   }
 }

@@ -143,6 +143,10 @@ function multipartError(error: unknown, maxBytes: number): unknown {
     case 'FST_PARTS_LIMIT':
       return new BadRequestException('body: too many form fields');
     default:
-      return error;
+      // Everything else the parser throws is about the bytes the client sent: no boundary, an
+      // overlong boundary, a body cut short. Its messages are fixed strings of the parser's.
+      return new BadRequestException(
+        `body: is not valid multipart/form-data (${error instanceof Error ? error.message.slice(0, 200) : 'unreadable'})`,
+      );
   }
 }

@@ -4,6 +4,7 @@ import {
   Get,
   Headers,
   Inject,
+  Logger,
   Res,
   ServiceUnavailableException,
   UnauthorizedException,
@@ -20,6 +21,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 @ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
+  private readonly logger = new Logger(MetricsController.name);
   /** Digest of `Bearer <METRICS_TOKEN>`: equal lengths let the comparison run in constant time. */
   private readonly expected: Buffer | undefined;
 
@@ -48,7 +50,9 @@ export class MetricsController {
     try {
       body = await this.source.render();
     } catch (error) {
-      throw new ServiceUnavailableException(`metrics unavailable: ${(error as Error).message}`);
+      // The cause (a cluster worker not answering) is for operators, not for the scraper's body.
+      this.logger.warn(`metrics unavailable: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('metrics unavailable; try again');
     }
     void reply.header('content-type', prometheusContentType);
     return body;

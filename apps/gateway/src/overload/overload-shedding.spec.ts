@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerOverloadShedding } from './overload-shedding.js';
+import { registerOverloadShedding, type OverloadThresholds } from './overload-shedding.js';
+
+const THRESHOLDS: OverloadThresholds = { maxEventLoopDelayMs: 25, sampleIntervalMs: 500, retryAfterS: 3 };
 
 /** Keeps the event loop busy, as a flood of requests would. */
 function blockEventLoop(ms: number): void {
@@ -12,19 +14,21 @@ function blockEventLoop(ms: number): void {
   }
 }
 
+async function listeningApp(beforeListen: () => void = () => {}): Promise<FastifyInstance> {
+  const fastify = Fastify();
+  await registerOverloadShedding(fastify, THRESHOLDS);
+  fastify.get('/query', () => ({ answered: true }));
+  fastify.get('/health/live', () => ({ status: 'ok' }));
+  beforeListen();
+  await fastify.listen({ port: 0, host: '127.0.0.1' });
+  return fastify;
+}
+
 describe('overload shedding', () => {
   let fastify: FastifyInstance;
 
   before(async () => {
-    fastify = Fastify();
-    await registerOverloadShedding(fastify, {
-      maxEventLoopDelayMs: 25,
-      sampleIntervalMs: 500,
-      retryAfterS: 3,
-    });
-    fastify.get('/query', () => ({ answered: true }));
-    fastify.get('/health/live', () => ({ status: 'ok' }));
-    await fastify.ready();
+    fastify = await listeningApp();
   });
   after(() => fastify.close());
 
@@ -35,6 +39,8 @@ describe('overload shedding', () => {
   });
 
   it('sheds with 503, Retry-After and the JSON error shape when the event loop lags, but not liveness', async () => {
+    // Past the start-up grace of two samples (timers never fire early).
+    await sleep(2 * THRESHOLDS.sampleIntervalMs + 100);
     blockEventLoop(2_000);
     // Let the sampler's overdue timer record the lag.
     await sleep(20);
@@ -48,5 +54,16 @@ describe('overload shedding', () => {
       message: 'the gateway is overloaded; retry after 3 s',
     });
     assert.equal(live.statusCode, 200);
+  });
+
+  it('does not shed right after listening because start-up blocked the event loop', async () => {
+    const booted = await listeningApp(() => blockEventLoop(1_500));
+    try {
+      await sleep(20);
+      const response = await booted.inject({ method: 'GET', url: '/query' });
+      assert.equal(response.statusCode, 200);
+    } finally {
+      await booted.close();
+    }
   });
 });

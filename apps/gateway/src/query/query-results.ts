@@ -49,9 +49,12 @@ export class QueryResults implements OnModuleInit, OnApplicationShutdown {
     this.events.on('error', (error) => this.logger.warn(`query events: ${error.message}`));
     // BullMQ 6 parses `returnvalue` from JSON before emitting.
     this.events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, returnvalue));
-    this.events.on('failed', ({ jobId, failedReason }) =>
-      this.fail(jobId, new BadGatewayException(`the query worker failed: ${failedReason.slice(0, 300)}`)),
-    );
+    // The reason (an SQL error, a stack) is for the logs; the client learns only that it failed.
+    this.events.on('failed', ({ jobId, failedReason }) => {
+      if (!this.waiters.has(jobId)) return;
+      this.logger.warn(`query job ${jobId} failed: ${failedReason.slice(0, 300)}`);
+      this.fail(jobId, new BadGatewayException(`the query worker failed to answer (job ${jobId})`));
+    });
     this.events.run().catch((error: Error) => this.logger.error(`query events stopped: ${error.message}`));
     await this.events.waitUntilReady();
   }

@@ -16,17 +16,28 @@ function NoNulCharacters(): PropertyDecorator {
   });
 }
 
-/** A JSON object of at most `max` bytes when serialized, without NUL characters. */
+/** A JSON object of at most `max` bytes when serialized. */
 function SmallJsonObject(max: number): PropertyDecorator {
   return ValidateBy({
     name: 'smallJsonObject',
     validator: {
-      validate: (value: unknown) => {
-        const json = JSON.stringify(value);
-        // Drop escaped backslashes first so a literal "\u0000" in a string is not mistaken for NUL.
-        return Buffer.byteLength(json) <= max && !json.replaceAll('\\\\', '').includes('\\u0000');
-      },
-      defaultMessage: () => `must be at most ${max} bytes as JSON, without NUL characters`,
+      validate: (value: unknown) => Buffer.byteLength(JSON.stringify(value)) <= max,
+      defaultMessage: () => `must be at most ${max} bytes as JSON`,
+    },
+  });
+}
+
+/**
+ * JSON that Postgres jsonb accepts: JSON.stringify writes NUL and unpaired UTF-16 surrogates as
+ * \u escapes, which jsonb refuses; refusing them here keeps a client error from becoming a 5xx.
+ */
+function JsonbCompatible(): PropertyDecorator {
+  return ValidateBy({
+    name: 'jsonbCompatible',
+    validator: {
+      // Drop escaped backslashes first so a literal "\u0000" in a string is not mistaken for one.
+      validate: (value: unknown) => !/\\u(0000|d[89a-f])/i.test(JSON.stringify(value).replaceAll('\\\\', '')),
+      defaultMessage: () => 'must not contain NUL characters or unpaired UTF-16 surrogates',
     },
   });
 }
@@ -58,6 +69,7 @@ export class DocumentFieldsDto {
   @IsOptional()
   @IsObject({ message: 'must be a JSON object' })
   @SmallJsonObject(MAX_METADATA_BYTES)
+  @JsonbCompatible()
   metadata?: Record<string, unknown>;
 }
 
