@@ -38,11 +38,14 @@ export class IngestHarness {
     await sql.connect();
     // Every status change lands in a log table, so tests see the path a document took, not just where it ended.
     await sql.query(`
-      CREATE TABLE test_status_log (seq bigserial PRIMARY KEY, document_id uuid, old_status text, new_status text);
+      CREATE TABLE test_status_log (
+        seq bigserial PRIMARY KEY, document_id uuid, old_status text, new_status text, error text
+      );
       CREATE FUNCTION test_log_status() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NEW.status IS DISTINCT FROM OLD.status THEN
-          INSERT INTO test_status_log (document_id, old_status, new_status) VALUES (NEW.id, OLD.status, NEW.status);
+          INSERT INTO test_status_log (document_id, old_status, new_status, error)
+          VALUES (NEW.id, OLD.status, NEW.status, NEW.error);
         END IF;
         RETURN NEW;
       END $$;
@@ -110,6 +113,33 @@ export class IngestHarness {
       );
     } catch (error) {
       throw new Error(`${(error as Error).message}; last seen ${JSON.stringify(last)}`, { cause: error });
+    }
+  }
+
+  /**
+   * The first `corpus.changed` about the document that matches. Events are recorded from before
+   * the first test, so an event published before this is called is found, not missed.
+   */
+  async waitForEvent(
+    documentId: string,
+    reason: CorpusChangedEvent['reason'],
+    timeoutMs = 20_000,
+  ): Promise<CorpusChangedEvent> {
+    const find = () => this.events.find((e) => e.documentId === documentId && e.reason === reason);
+    try {
+      return await waitFor(() => Promise.resolve(find()), {
+        timeoutMs,
+        what: `corpus.changed (${reason}) for document ${documentId}`,
+      });
+    } catch (error) {
+      // Tell "never published" (the job did not get there) from "not heard".
+      const state = await this.producer.queue(QueueName.Ingest).getJobState(documentId);
+      const document = await this.documents.findById(documentId);
+      throw new Error(
+        `${(error as Error).message}; ${this.events.length} events heard, job ${state}, ` +
+          `document ${document?.status ?? 'gone'} after ${document?.attempts ?? 0} attempts`,
+        { cause: error },
+      );
     }
   }
 

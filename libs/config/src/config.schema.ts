@@ -46,6 +46,8 @@ export const configSchema = z.object({
   CHUNK_SIZE: int(200, 20_000).default(1200),
   CHUNK_OVERLAP: int(0, 5_000).default(200),
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
+  EXTRACTION_TIMEOUT_MS: int(100).default(60_000),
+  EXTRACTION_MEMORY_MB: int(32, 16_384).default(512),
 
   METRICS_TOKEN: optionalSecret,
   /** Comma-separated origins (`https://app.example.com`) allowed cross-origin; empty: CORS off. */

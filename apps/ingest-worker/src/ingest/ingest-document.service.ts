@@ -1,14 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { Injectable } from '@nestjs/common';
 import { CorpusEvents } from '#libs/corpus';
-import { ChunkIndexRepository, DocumentsRepository, type ChunkInput } from '#libs/database';
-import { chunkText } from './chunker.js';
+import { ChunkIndexRepository, DocumentsRepository } from '#libs/database';
+import { DocumentExtraction } from '../extraction/document-extraction.service.js';
 import { DocumentUnreadableError } from './document-unreadable.error.js';
-import { detectLanguage } from './language.js';
-import { extractDocumentText } from './text-extraction.js';
 
 /** Milestones reported while a document is processed: a few steps, not one per chunk. */
-export const IngestStep = { Loaded: 10, Extracted: 40, Chunked: 70, Indexed: 100 } as const;
+export const IngestStep = { Loaded: 10, Chunked: 70, Indexed: 100 } as const;
 
 export type ProgressReporter = (percent: number) => Promise<void>;
 
@@ -16,7 +13,7 @@ export type ProgressReporter = (percent: number) => Promise<void>;
 @Injectable()
 export class IngestDocumentService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly extraction: DocumentExtraction,
     private readonly documents: DocumentsRepository,
     private readonly chunkIndex: ChunkIndexRepository,
     private readonly corpusEvents: CorpusEvents,
@@ -36,19 +33,8 @@ export class IngestDocumentService {
     if (body === null) throw new DocumentUnreadableError('The uploaded content is missing');
     await reportProgress(IngestStep.Loaded);
 
-    const text = await extractDocumentText(body, document.mimeType);
-    await reportProgress(IngestStep.Extracted);
-
-    const declaredLanguage = document.metadata.lang;
-    const chunks: ChunkInput[] = chunkText(text, {
-      size: this.config.CHUNK_SIZE,
-      overlap: this.config.CHUNK_OVERLAP,
-    }).map((chunk) => ({
-      content: chunk.content,
-      language: detectLanguage(chunk.content, declaredLanguage),
-      startOffset: chunk.start,
-      endOffset: chunk.end,
-    }));
+    // Off the event loop, within EXTRACTION_TIMEOUT_MS and EXTRACTION_MEMORY_MB.
+    const chunks = await this.extraction.chunks(body, document.mimeType, document.metadata.lang);
     await reportProgress(IngestStep.Chunked);
 
     if (!(await this.chunkIndex.replaceChunks(documentId, chunks))) return null;

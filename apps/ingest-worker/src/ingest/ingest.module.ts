@@ -5,6 +5,7 @@ import { CorpusEvents } from '#libs/corpus';
 import { DocumentsRepository } from '#libs/database';
 import type { Logger } from '#libs/observability';
 import { configuredProcessor } from '#libs/queues';
+import { DocumentExtraction } from '../extraction/document-extraction.service.js';
 import { IngestDocumentService } from './ingest-document.service.js';
 import { INGEST_LOGGER } from './ingest-logger.js';
 import { IngestProcessor } from './ingest.processor.js';
@@ -29,6 +30,7 @@ export class IngestModule {
       module: IngestModule,
       providers: [
         { provide: INGEST_LOGGER, useValue: logger },
+        DocumentExtraction,
         IngestDocumentService,
         IngestReconciler,
         {

@@ -2,6 +2,7 @@ import { convert as htmlToText } from 'html-to-text';
 import mammoth from 'mammoth';
 import { extractText as extractPdfText, getDocumentProxy } from 'unpdf';
 import { SupportedMimeType } from '#libs/contracts';
+import { declaredZipExpansion } from '../extraction/zip-expansion.js';
 import { DocumentUnreadableError } from './document-unreadable.error.js';
 
 /** pdf.js logs warnings about damaged files to the console; the job reports them instead. */
@@ -12,22 +13,39 @@ const PDF_VERBOSITY_ERRORS = 0;
  * cannot hold them) and trailing blanks stripped so that a paragraph break is always "\n\n".
  * Chunk offsets point into this text. Throws DocumentUnreadableError when there is no text to index.
  */
-export async function extractDocumentText(body: Buffer, mimeType: string): Promise<string> {
-  const raw = await extractRaw(body, mimeType);
+export interface ExtractionInputLimits {
+  /** What a compressed container (DOCX) may expand to. */
+  maxExpandedBytes: number;
+}
+
+const DEFAULT_LIMITS: ExtractionInputLimits = { maxExpandedBytes: 512 * 2 ** 20 };
+
+export async function extractDocumentText(
+  body: Buffer,
+  mimeType: string,
+  limits: ExtractionInputLimits = DEFAULT_LIMITS,
+): Promise<string> {
+  const raw = await extractRaw(body, mimeType, limits);
   const text = normalizeText(raw);
   if (text.trim() === '') throw new DocumentUnreadableError(noTextMessage(mimeType));
   return text;
 }
 
 export function normalizeText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replaceAll('\u0000', '')
-    .replace(/[^\S\n]+$/gm, '')
-    .replace(/\n{3,}/g, '\n\n');
+  return (
+    text
+      .replace(/\r\n?/g, '\n')
+      .replaceAll('\u0000', '')
+      // Line by line, not /[^\S\n]+$/gm: that pattern backtracks over every run of blanks not at a
+      // line end, so one long line of spaces took quadratic time.
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+  );
 }
 
-async function extractRaw(body: Buffer, mimeType: string): Promise<string> {
+async function extractRaw(body: Buffer, mimeType: string, limits: ExtractionInputLimits): Promise<string> {
   switch (mimeType) {
     case SupportedMimeType.PlainText:
       return decodeText(body);
@@ -44,7 +62,7 @@ async function extractRaw(body: Buffer, mimeType: string): Promise<string> {
     case SupportedMimeType.Pdf:
       return extractPdf(body);
     case SupportedMimeType.Docx:
-      return extractDocx(body);
+      return extractDocx(body, limits);
     default:
       throw new DocumentUnreadableError(`Unsupported content type "${mimeType}"`);
   }
@@ -101,7 +119,15 @@ function pdfOpenMessage(error: unknown): string {
   return `The PDF could not be opened: ${errorMessage(error)}`;
 }
 
-async function extractDocx(body: Buffer): Promise<string> {
+async function extractDocx(body: Buffer, limits: ExtractionInputLimits): Promise<string> {
+  const expansion = declaredZipExpansion(body);
+  // A file that is not a ZIP at all gets mammoth's own, more telling, message below.
+  if (expansion > limits.maxExpandedBytes && body.subarray(0, 2).toString('latin1') === 'PK') {
+    throw new DocumentUnreadableError(
+      `The DOCX document expands to ${expansion === Infinity ? 'an unknown size' : `${Math.round(expansion / 2 ** 20)} MB`}, ` +
+        `more than the ${Math.floor(limits.maxExpandedBytes / 2 ** 20)} MB allowed`,
+    );
+  }
   try {
     const { value } = await mammoth.extractRawText({ buffer: body });
     return value;
