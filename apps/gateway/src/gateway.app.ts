@@ -8,6 +8,7 @@ import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
+import { registerQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { installEarlyAuthentication } from './auth/authenticate-before-body.js';
 import { GatewayModule } from './gateway.module.js';
@@ -53,6 +54,8 @@ export async function createGatewayApp(
     },
   );
   await registerMultipart(app, config);
+  // In a cluster the primary says once that the dashboard is off, rather than every worker.
+  await registerQueueDashboard(app, config, logger, { logWhenOff: !clusterWorker });
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {

@@ -47,6 +47,9 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
 
   METRICS_TOKEN: optionalSecret,
+  /** The queue dashboard's login; the dashboard is off unless both are set. */
+  ADMIN_USER: optionalSecret,
+  ADMIN_PASSWORD: optionalSecret,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

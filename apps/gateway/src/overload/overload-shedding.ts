@@ -23,6 +23,8 @@ export const DEFAULT_OVERLOAD_THRESHOLDS: OverloadThresholds = {
 
 /** Probes and scrapes must see an overloaded process as alive and measurable. */
 const EXEMPT_ROUTES: ReadonlySet<string | undefined> = new Set(['/health/live', '/metrics']);
+/** Operators watch the queues hardest while the gateway is overloaded; the board is behind a login. */
+const EXEMPT_PREFIX = '/admin/queues';
 
 /** Answers 503 with Retry-After at once while the process is overloaded, in the API's error shape. */
 export async function registerOverloadShedding(
@@ -38,7 +40,8 @@ export async function registerOverloadShedding(
   // does not go on with the request; nullish lets the request through. Its typings omit the
   // first case. Sending from the handler instead would race the async onSend hooks.
   const shed = (request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined => {
-    if (EXEMPT_ROUTES.has(request.routeOptions.url)) return undefined;
+    const route = request.routeOptions.url;
+    if (EXEMPT_ROUTES.has(route) || route?.startsWith(EXEMPT_PREFIX) === true) return undefined;
     void reply.status(503).header('retry-after', String(thresholds.retryAfterS));
     return body;
   };
