@@ -9,6 +9,7 @@ import { createLogger, NestPinoLogger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { registerCors } from './http/cors.js';
+import { registerQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { installEarlyAuthentication } from './auth/authenticate-before-body.js';
 import { GatewayModule } from './gateway.module.js';
@@ -57,6 +58,8 @@ export async function createGatewayApp(
     },
   );
   await registerMultipart(app, config);
+  // In a cluster the primary says once that the dashboard is off, rather than every worker.
+  await registerQueueDashboard(app, config, logger, { logWhenOff: !clusterWorker });
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {

@@ -67,6 +67,9 @@ export const configSchema = z.object({
         }),
       ),
     ),
+  /** The queue dashboard's login; the dashboard is off unless both are set. */
+  ADMIN_USER: optionalSecret,
+  ADMIN_PASSWORD: optionalSecret,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -9,6 +9,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (parsed.data.CHUNK_OVERLAP >= parsed.data.CHUNK_SIZE) {
       throw new ConfigError('Invalid configuration: CHUNK_OVERLAP must be smaller than CHUNK_SIZE');
     }
+    // One without the other is a half-done setup: refuse it rather than silently leave the dashboard off.
+    if ((parsed.data.ADMIN_USER === undefined) !== (parsed.data.ADMIN_PASSWORD === undefined)) {
+      throw new ConfigError('Invalid configuration: set both ADMIN_USER and ADMIN_PASSWORD, or neither');
+    }
     return parsed.data;
   }
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);

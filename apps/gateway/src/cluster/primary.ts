@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '#libs/config';
 import { createLogger } from '#libs/observability';
+import { DASHBOARD_OFF_MESSAGE } from '../admin/dashboard-off.js';
 import { MetricsRelayPrimary } from '../metrics/cluster-relay.js';
 import { JobMetricsCollector } from '../metrics/job-metrics-collector.js';
 import { SHUTDOWN_MESSAGE } from './messages.js';
@@ -80,6 +81,7 @@ export async function runPrimary(config: AppConfig): Promise<void> {
 
   for (let i = 0; i < config.GATEWAY_WORKERS; i++) fork();
   logger.info({ workers: config.GATEWAY_WORKERS }, 'gateway primary started');
+  if (config.ADMIN_USER === undefined) logger.info(DASHBOARD_OFF_MESSAGE);
   // Queue metrics are not worth delaying the workers for; the collector retries on its own.
   await collector
     .start()

@@ -31,6 +31,8 @@ export function overloadThresholds(config: AppConfig): OverloadThresholds | unde
 
 /** Probes and scrapes must see an overloaded process as alive and measurable. */
 const EXEMPT_ROUTES: ReadonlySet<string | undefined> = new Set(['/health/live', '/metrics']);
+/** Operators watch the queues hardest while the gateway is overloaded; the board is behind a login. */
+const EXEMPT_PREFIX = '/admin/queues';
 
 /** Answers 503 with Retry-After at once while the process is overloaded, in the API's error shape. */
 export async function registerOverloadShedding(
@@ -53,7 +55,8 @@ export async function registerOverloadShedding(
     done();
   });
   const shed = (request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined => {
-    if (!armed || EXEMPT_ROUTES.has(request.routeOptions.url)) return undefined;
+    const route = request.routeOptions.url;
+    if (!armed || EXEMPT_ROUTES.has(route) || route?.startsWith(EXEMPT_PREFIX) === true) return undefined;
     void reply.status(503).header('retry-after', String(thresholds.retryAfterS));
     return body;
   };

@@ -44,6 +44,18 @@ export class RateLimitService {
     return this.consume(`ip:${address}`, this.config.ANONYMOUS_RATE_LIMIT_PER_MINUTE);
   }
 
+  /**
+   * The address's budget as it stands, spending none of it; `allowed` is false once it is used up.
+   * A password check asks this first, so that past the limit a right guess is answered exactly
+   * like a wrong one and guessing gains nothing.
+   */
+  async peekForAddress(address: string): Promise<RateLimitDecision> {
+    const limit = this.config.ANONYMOUS_RATE_LIMIT_PER_MINUTE;
+    const result = await this.limiter(limit).get(`ip:${address}`);
+    if (result === null) return { allowed: true, limit, remaining: limit, resetSeconds: WINDOW_SECONDS };
+    return decision(result.consumedPoints < limit, limit, result);
+  }
+
   private async consume(subject: string, limit: number): Promise<RateLimitDecision> {
     try {
       const result = await this.limiter(limit).consume(subject);
