@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
+import type { TenantId } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
 import { ChunkIndexRepository, DocumentsRepository, type ChunkInput } from '#libs/database';
 import { chunkText } from './chunker.js';
@@ -26,11 +27,15 @@ export class IngestDocumentService {
    * Indexes the document and returns its number of chunks, or null when the document was deleted
    * before or during the work (nothing to do then). Safe to run again: chunks are replaced.
    */
-  async ingest(documentId: string, reportProgress: ProgressReporter): Promise<number | null> {
-    if (!(await this.documents.markProcessing(documentId))) return null;
+  async ingest(
+    tenant: TenantId,
+    documentId: string,
+    reportProgress: ProgressReporter,
+  ): Promise<number | null> {
+    if (!(await this.documents.markProcessing(tenant, documentId))) return null;
     const [document, body] = await Promise.all([
-      this.documents.findById(documentId),
-      this.documents.loadContent(documentId),
+      this.documents.findById(tenant, documentId),
+      this.documents.loadContent(tenant, documentId),
     ]);
     if (document === null) return null;
     if (body === null) throw new DocumentUnreadableError('The uploaded content is missing');
@@ -51,9 +56,9 @@ export class IngestDocumentService {
     }));
     await reportProgress(IngestStep.Chunked);
 
-    if (!(await this.chunkIndex.replaceChunks(documentId, chunks))) return null;
+    if (!(await this.chunkIndex.replaceChunks(tenant, documentId, chunks))) return null;
     // After the commit, so a gateway that hears the event and re-reads finds the new chunks.
-    await this.corpusEvents.corpusChanged('indexed', documentId);
+    await this.corpusEvents.corpusChanged(tenant, 'indexed', documentId);
     return chunks.length;
   }
 }
