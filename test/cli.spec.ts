@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { hashApiKey } from '#libs/database';
+import { ApiKeyStore } from '../apps/gateway/src/auth/api-key-store.js';
 import { startTestGateway, type RunningGateway } from './support/gateway.js';
 import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
 
@@ -76,6 +77,72 @@ describe('operator CLI', () => {
     assert.equal((await listWith('test-load-token-1')).status, 200);
   });
 
+  it('creates a key in a tenant with only the scopes given', async () => {
+    const created = await exec('apikey', [
+      'create',
+      '--name',
+      'asker',
+      '--tenant',
+      'acme',
+      '--scopes',
+      'query',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /in tenant "acme", scopes query,/);
+    const token = lastLine(created.stdout);
+    const response = await listWith(token);
+    assert.equal(response.status, 403);
+    assert.match(((await response.json()) as { message: string }).message, /"documents:read"/);
+  });
+
+  it('lists every key with its tenant, scopes, limits and dates, and never a token or hash', async () => {
+    const created = await exec('apikey', [
+      'create',
+      '--name',
+      'listed',
+      '--tenant',
+      'listing-co',
+      '--rate-limit',
+      '77',
+    ]);
+    const token = lastLine(created.stdout);
+    assert.equal((await listWith(token)).status, 200);
+    const limited = await exec('apikey', ['tenant', '--tenant', 'listing-co', '--rate-limit', '500']);
+    assert.equal(limited.code, 0, limited.stderr);
+    // Uses reach `last_used_at` in batches; a flush writes them at once.
+    await gateway.app.get(ApiKeyStore).flushLastUsed();
+
+    const listed = await exec('apikey', ['list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [header, ...rows] = listed.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^name\s+tenant\s+scopes\s+rate limit\s+created\s+revoked\s+last used/);
+    const row = rows.find((line) => line.startsWith('listed '));
+    assert.ok(row, listed.stdout);
+    assert.match(
+      row,
+      /listing-co\s+documents:read,documents:write,query\s+77; tenant 500\s+\d{4}-\d\d-\d\dT\S+\s+-\s+\d{4}-/,
+    );
+    const revokedRow = rows.find((line) => line.startsWith('ops '));
+    assert.match(revokedRow ?? '', /default\s+\S+\s+120\s+\S+\s+\d{4}-/, 'the revoked key shows when');
+    assert.ok(!listed.stdout.includes(token));
+    assert.ok(!listed.stdout.includes(hashApiKey(token)));
+  });
+
+  it('rotates a key: prints the new token last and keeps the old one until the grace period ends', async () => {
+    const old = lastLine((await exec('apikey', ['create', '--name', 'rotated'])).stdout);
+    const rotated = await exec('apikey', ['rotate', '--name', 'rotated', '--grace-minutes', '30']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const fresh = lastLine(rotated.stdout);
+    assert.match(fresh, /^rag_[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(fresh, old);
+    assert.equal((await listWith(fresh)).status, 200);
+    assert.equal((await listWith(old)).status, 200);
+    const until = /old token works until (\S+)\./.exec(rotated.stdout)?.[1];
+    const minutes = (new Date(until ?? 0).getTime() - Date.now()) / 60_000;
+    assert.ok(minutes > 29 && minutes <= 30, `grace ends in ${minutes} minutes`);
+    assert.equal((await exec('apikey', ['rotate', '--name', 'nobody'])).code, 1);
+  });
+
   it('fails with a message when revoking a key that does not exist', async () => {
     const result = await exec('apikey', ['revoke', '--name', 'nobody']);
     assert.equal(result.code, 1);
@@ -85,10 +152,16 @@ describe('operator CLI', () => {
   it('exits 2 with usage on bad arguments', async () => {
     for (const args of [
       [],
-      ['rotate', '--name', 'x'],
+      ['rename', '--name', 'x'],
       ['create'],
       ['create', '--name', 'x', '--rate-limit', '0'],
       ['create', '--bogus'],
+      ['create', '--name', 'x', '--tenant', 'Not A Tenant'],
+      ['create', '--name', 'x', '--scopes', 'query,admin'],
+      ['rotate', '--name', 'x', '--grace-minutes', '-1'],
+      ['revoke', '--name', 'x', '--tenant', 'acme'],
+      ['tenant', '--tenant', 'acme'],
+      ['list', '--name', 'x'],
     ]) {
       const result = await exec('apikey', args);
       assert.equal(result.code, 2, `apikey ${args.join(' ')}`);

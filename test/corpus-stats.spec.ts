@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_TENANT, parseTenantId, type TenantId } from '#libs/contracts';
 import { ChunkIndexRepository, createDataSource } from '#libs/database';
 import type { DataSource } from 'typeorm';
 import { createTestEnvironment, type TestEnvironment } from './support/test-environment.js';
 
 interface StatsRow {
+  tenant: string;
   language: string;
   chunk_count: string;
   term_total: string;
@@ -30,58 +32,70 @@ describe('corpus_stats', () => {
 
   async function addDocument(
     chunks: { content: string; language: 'english' | 'russian' }[],
+    tenant: TenantId = DEFAULT_TENANT,
   ): Promise<string> {
     const id = randomUUID();
+    await dataSource.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING`, [tenant]);
     await dataSource.query(
-      `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
-       VALUES ($1, 'default', '', 'processing', 1, 'text/plain', 'x')`,
-      [id],
+      `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
+       VALUES ($1, $2, 'default', '', 'processing', 1, 'text/plain', 'x')`,
+      [id, tenant],
     );
     await index.replaceChunks(
+      tenant,
       id,
       chunks.map((chunk) => ({ ...chunk, startOffset: 0, endOffset: chunk.content.length })),
     );
     return id;
   }
 
-  /** The totals the triggers keep must equal a fresh count over `chunks`. */
+  /** The totals the triggers keep must equal a fresh count over `chunks`, per tenant and language. */
   async function assertStatsMatchChunks(): Promise<StatsRow[]> {
     const kept: StatsRow[] = await dataSource.query(
-      `SELECT language, chunk_count::text, term_total::text FROM corpus_stats WHERE chunk_count > 0 ORDER BY language`,
+      `SELECT tenant, language, chunk_count::text, term_total::text FROM corpus_stats
+       WHERE chunk_count > 0 ORDER BY tenant, language`,
     );
     const counted: StatsRow[] = await dataSource.query(
-      `SELECT language, count(*)::text AS chunk_count, sum(term_count)::text AS term_total
-       FROM chunks GROUP BY language ORDER BY language`,
+      `SELECT tenant, language, count(*)::text AS chunk_count, sum(term_count)::text AS term_total
+       FROM chunks GROUP BY tenant, language ORDER BY tenant, language`,
     );
     assert.deepEqual(kept, counted);
     return kept;
   }
 
-  it('follow inserts, re-indexing and cascaded deletes per language', async () => {
+  it('follow inserts, re-indexing and cascaded deletes per tenant and language', async () => {
     const english = await addDocument([
       { content: 'Cells divide by mitosis.', language: 'english' },
       { content: 'Proteins fold into shapes.', language: 'english' },
     ]);
     await addDocument([{ content: 'Клетки делятся митозом.', language: 'russian' }]);
+    await addDocument(
+      [{ content: 'Another tenant writes about mitosis.', language: 'english' }],
+      parseTenantId('acme'),
+    );
     const afterInsert = await assertStatsMatchChunks();
     assert.deepEqual(
-      afterInsert.map((row) => [row.language, row.chunk_count]),
+      afterInsert.map((row) => [row.tenant, row.language, row.chunk_count]),
       [
-        ['english', '2'],
-        ['russian', '1'],
+        ['acme', 'english', '1'],
+        ['default', 'english', '2'],
+        ['default', 'russian', '1'],
       ],
     );
 
-    await index.replaceChunks(english, [
+    await index.replaceChunks(DEFAULT_TENANT, english, [
       { content: 'Cells divide.', language: 'english', startOffset: 0, endOffset: 13 },
     ]);
-    assert.equal((await assertStatsMatchChunks())[0]?.chunk_count, '1');
+    assert.equal((await assertStatsMatchChunks())[1]?.chunk_count, '1');
 
     await dataSource.query('DELETE FROM documents WHERE id = $1', [english]);
     const afterDelete = await assertStatsMatchChunks();
     assert.deepEqual(
-      afterDelete.map((row) => row.language),
-      ['russian'],
+      afterDelete.map((row) => [row.tenant, row.language]),
+      [
+        ['acme', 'english'],
+        ['default', 'russian'],
+      ],
     );
   });
 });

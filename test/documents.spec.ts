@@ -452,11 +452,12 @@ describe('documents API', () => {
       keyPrefix: `${env.config.REDIS_KEY_PREFIX}:`,
     });
     try {
-      const before = Number((await redis.get(RedisKey.CorpusVersion)) ?? 0);
+      const version = async () => Number((await redis.hget(RedisKey.CorpusVersions, 'default')) ?? 0);
+      const before = await version();
       const response = await request(`/documents/${id}`, { method: 'DELETE' });
       assert.equal(response.status, 204);
       assert.equal(await response.text(), '');
-      assert.ok(Number(await redis.get(RedisKey.CorpusVersion)) > before);
+      assert.ok((await version()) > before);
     } finally {
       await redis.quit();
     }
@@ -521,6 +522,7 @@ describe('documents API', () => {
       '202',
       '400',
       '401',
+      '403',
       '413',
       '415',
       '429',

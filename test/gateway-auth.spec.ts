@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { ApiKeyStore } from '../apps/gateway/src/auth/api-key-store.js';
 import { createApiKey } from './support/api-keys.js';
 import { startTestGateway, type RunningGateway } from './support/gateway.js';
 import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
@@ -103,7 +104,7 @@ describe('gateway authentication and rate limits', () => {
     assert.ok(Number(limited.headers.get('ratelimit-reset')) >= 1);
     const body = (await limited.json()) as { statusCode: number; message: string };
     assert.equal(body.statusCode, 429);
-    assert.match(body.message, /3 requests per minute/);
+    assert.match(body.message, /API key rate limit of 3 requests per minute/);
   });
 
   it('counts the limit per key: another key is still served', async () => {
@@ -112,6 +113,59 @@ describe('gateway authentication and rate limits', () => {
     assert.equal((await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(token) })).status, 200);
     assert.equal((await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(token) })).status, 429);
     assert.equal((await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(other) })).status, 200);
+  });
+
+  it("shares a tenant's own limit among all its keys; other tenants keep their budget", async () => {
+    const first = await createApiKey(env.config, { tenant: 'busy-co' });
+    const second = await createApiKey(env.config, { tenant: 'busy-co' });
+    const elsewhere = await createApiKey(env.config, { tenant: 'calm-co' });
+    await sql(env, `UPDATE tenants SET rate_limit = 3 WHERE name = 'busy-co'`, []);
+    // The keys are re-read with their tenant's limit within the reload period.
+    await waitFor(
+      async () => {
+        const response = await fetch(`${gateway.baseUrl}/health`, { headers: bearer(first) });
+        await response.arrayBuffer();
+        const store = gateway.app.get(ApiKeyStore);
+        return store.find(first)?.tenantRateLimit === 3 ? true : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 100, what: 'the tenant limit to be loaded' },
+    );
+    for (const token of [first, second, first]) {
+      const response = await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(token) });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+    }
+    const limited = await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(second) });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('ratelimit-limit'), '3');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.match(((await limited.json()) as { message: string }).message, /tenant rate limit of 3/);
+    assert.equal((await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(elsewhere) })).status, 200);
+  });
+
+  it('records when a key was last used', async () => {
+    const name = 'used-key';
+    const token = await createApiKey(env.config, { name });
+    const lastUsed = async () => {
+      const client = new pg.Client({ connectionString: env.config.DATABASE_URL });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ last_used_at: Date | null }>(
+          'SELECT last_used_at FROM api_keys WHERE name = $1',
+          [name],
+        );
+        return rows[0]?.last_used_at ?? null;
+      } finally {
+        await client.end();
+      }
+    };
+    const before = Date.now();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await fetch(`${gateway.baseUrl}/documents`, { headers: bearer(token) })).status, 200);
+    }
+    await gateway.app.get(ApiKeyStore).flushLastUsed();
+    const used = await lastUsed();
+    assert.ok(used !== null && used.getTime() >= before - 1_000, String(used));
   });
 
   it('documents bearer auth in the OpenAPI document', async () => {

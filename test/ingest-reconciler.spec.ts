@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobName, QueueName, SupportedMimeType } from '#libs/contracts';
+import { DEFAULT_TENANT, JobName, QueueName, SupportedMimeType } from '#libs/contracts';
 import { corruptPdf } from './support/fixtures.js';
 import { IngestHarness } from './support/ingest-harness.js';
 import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
@@ -72,7 +72,7 @@ describe('ingest reconciler', () => {
     await harness.sql.query(`UPDATE documents SET status = 'processing', error = NULL WHERE id = $1`, [id]);
 
     assert.deepEqual(await harness.reconciler.reconcileOnce(0), { requeued: [], failed: [id] });
-    const document = await harness.documents.findById(id);
+    const document = await harness.documents.findById(DEFAULT_TENANT, id);
     assert.equal(document?.status, 'failed');
     assert.equal(document?.error, 'Indexing failed: The file is not a readable PDF (invalid PDF structure)');
   });
@@ -112,9 +112,13 @@ describe('ingest reconciler', () => {
   it('enqueues through the same job id the gateway uses, so a late gateway enqueue is a no-op', async () => {
     const id = await harness.store('Reconciler first, gateway second.', SupportedMimeType.PlainText);
     await harness.reconciler.reconcileOnce(0);
-    await harness.producer.enqueue(JobName.IngestDocument, { documentId: id }, { jobId: id });
+    await harness.producer.enqueue(
+      JobName.IngestDocument,
+      { tenant: DEFAULT_TENANT, documentId: id },
+      { jobId: id },
+    );
     await harness.waitForStatus(id, 'indexed');
     await waitFor(async () => ((await queue().getJobState(id)) === 'completed' ? true : undefined));
-    assert.equal((await harness.documents.findById(id))?.attempts, 1);
+    assert.equal((await harness.documents.findById(DEFAULT_TENANT, id))?.attempts, 1);
   });
 });

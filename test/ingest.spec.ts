@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobName, QueueName, RedisKey, SupportedMimeType } from '#libs/contracts';
+import { DEFAULT_TENANT, JobName, QueueName, RedisKey, SupportedMimeType } from '#libs/contracts';
 import {
   corruptPdf,
   docxWithText,
@@ -186,13 +186,16 @@ describe('ingest worker', () => {
     const id = await harness.upload('The corpus changes when this is indexed.', SupportedMimeType.PlainText);
     const event = await harness.waitForEvent(id, 'indexed');
     assert.equal(event.namespace, env.config.REDIS_KEY_PREFIX);
-    const stored = await harness.app.get(RedisClient, { strict: false }).get(RedisKey.CorpusVersion);
+    assert.equal(event.tenant, DEFAULT_TENANT);
+    const stored = await harness.app
+      .get(RedisClient, { strict: false })
+      .hget(RedisKey.CorpusVersions, DEFAULT_TENANT);
     assert.ok(
       Number(stored) >= event.version && event.version > 0,
       `stored ${stored}, event ${event.version}`,
     );
     // The event follows the commit: whoever hears it already reads the indexed document.
-    assert.equal((await harness.documents.findById(id))?.status, 'indexed');
+    assert.equal((await harness.documents.findById(DEFAULT_TENANT, id))?.status, 'indexed');
   });
 
   it('replaces the chunks when the job runs again, leaving no duplicates', async () => {
@@ -207,8 +210,14 @@ describe('ingest worker', () => {
     const queue = harness.producer.queue(QueueName.Ingest);
     await waitFor(async () => ((await queue.getJobState(id)) === 'completed' ? true : undefined));
     assert.equal(await queue.remove(id), 1);
-    await harness.producer.enqueue(JobName.IngestDocument, { documentId: id }, { jobId: id });
-    await waitFor(async () => ((await harness.documents.findById(id))?.attempts === 2 ? true : undefined));
+    await harness.producer.enqueue(
+      JobName.IngestDocument,
+      { tenant: DEFAULT_TENANT, documentId: id },
+      { jobId: id },
+    );
+    await waitFor(async () =>
+      (await harness.documents.findById(DEFAULT_TENANT, id))?.attempts === 2 ? true : undefined,
+    );
     const document = await harness.waitForStatus(id, 'indexed');
     await waitFor(async () => ((await queue.getJobState(id)) === 'completed' ? true : undefined));
 
@@ -262,7 +271,11 @@ describe('ingest worker', () => {
   it('retries a failing attempt, back in queued meanwhile, and ends failed after INGEST_ATTEMPTS', async () => {
     const id = await harness.store(ENGLISH_TEXT[0], SupportedMimeType.PlainText);
     await harness.sql.query('INSERT INTO test_failing_documents VALUES ($1, 1000)', [id]);
-    await harness.producer.enqueue(JobName.IngestDocument, { documentId: id }, { jobId: id });
+    await harness.producer.enqueue(
+      JobName.IngestDocument,
+      { tenant: DEFAULT_TENANT, documentId: id },
+      { jobId: id },
+    );
 
     const document = await harness.waitForStatus(id, 'failed');
     assert.equal(document.attempts, 3);
@@ -283,7 +296,11 @@ describe('ingest worker', () => {
   it('indexes the document when the failure clears before the last attempt', async () => {
     const id = await harness.store(ENGLISH_TEXT[0], SupportedMimeType.PlainText);
     await harness.sql.query('INSERT INTO test_failing_documents VALUES ($1, 1)', [id]);
-    await harness.producer.enqueue(JobName.IngestDocument, { documentId: id }, { jobId: id });
+    await harness.producer.enqueue(
+      JobName.IngestDocument,
+      { tenant: DEFAULT_TENANT, documentId: id },
+      { jobId: id },
+    );
 
     const document = await harness.waitForStatus(id, 'indexed');
     assert.equal(document.attempts, 2);
@@ -309,8 +326,12 @@ describe('ingest worker', () => {
 
   it('completes quietly when the document was deleted before its job ran', async () => {
     const id = await harness.store('Deleted before indexing.', SupportedMimeType.PlainText);
-    await harness.documents.delete(id);
-    await harness.producer.enqueue(JobName.IngestDocument, { documentId: id }, { jobId: id });
+    await harness.documents.delete(DEFAULT_TENANT, id);
+    await harness.producer.enqueue(
+      JobName.IngestDocument,
+      { tenant: DEFAULT_TENANT, documentId: id },
+      { jobId: id },
+    );
     const queue = harness.producer.queue(QueueName.Ingest);
     await waitFor(async () => ((await queue.getJobState(id)) === 'completed' ? true : undefined));
     assert.equal((await harness.job(id))?.returnvalue.chunkCount, 0);

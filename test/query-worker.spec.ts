@@ -5,7 +5,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { QueueEvents } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
+import {
+  DEFAULT_TENANT,
+  JobName,
+  QueueName,
+  type AnswerQueryPayload,
+  type AnswerQueryResult,
+} from '#libs/contracts';
 import { ChunkIndexRepository, type TextSearchConfig } from '#libs/database';
 import { bullPrefix, JobProducer } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
@@ -86,7 +92,7 @@ describe('query worker', () => {
   async function ask(query: string, options: Partial<AnswerQueryPayload> = {}): Promise<AnswerQueryResult> {
     const job = await app.get(JobProducer).enqueue(
       JobName.AnswerQuery,
-      { query, topK: 5, collection: null, corpusVersion: 1, ...options },
+      { tenant: DEFAULT_TENANT, query, topK: 5, collection: null, corpusVersion: 1, ...options },
       // Kept after completion so that waiting on a job that already finished still finds its result.
       { removeOnComplete: false },
     );
@@ -111,11 +117,11 @@ describe('query worker', () => {
       const id = randomUUID();
       ids.set(name, id);
       await dataSource.query(
-        `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
-         VALUES ($1, $2, $3, 'processing', $4, 'text/plain', 'x')`,
+        `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
+         VALUES ($1, 'default', $2, $3, 'processing', $4, 'text/plain', 'x')`,
         [id, fixture.collection, fixture.title, Buffer.byteLength(fixture.content)],
       );
-      await index.replaceChunks(id, [
+      await index.replaceChunks(DEFAULT_TENANT, id, [
         {
           content: fixture.content,
           language: fixture.language,
@@ -210,7 +216,7 @@ describe('query worker', () => {
       .get(JobProducer)
       .enqueue(
         JobName.AnswerQuery,
-        { query: 'reset password', topK: 5, collection: null, corpusVersion: 1 },
+        { tenant: DEFAULT_TENANT, query: 'reset password', topK: 5, collection: null, corpusVersion: 1 },
         { removeOnFail: false, timestamp: Date.now() - env.config.QUERY_TIMEOUT_MS - 1_000 },
       );
     await assert.rejects(job.waitUntilFinished(queueEvents, 15_000), /expired: waited \d+ ms in the queue/);

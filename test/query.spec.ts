@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { EventName, type CorpusChangedEvent } from '#libs/contracts';
+import { DEFAULT_TENANT, EventName, parseTenantId, type CorpusChangedEvent } from '#libs/contracts';
 import { CorpusEvents, CorpusVersion } from '#libs/corpus';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { createApiKey } from './support/api-keys.js';
@@ -183,14 +183,16 @@ describe('POST /query', () => {
     const query = 'what changed in the handbook';
     assert.equal((await ask({ query })).headers.get('x-cache'), 'MISS');
     assert.equal((await ask({ query })).headers.get('x-cache'), 'HIT');
-    const version = await gateway.app.get(CorpusEvents).corpusChanged('indexed', randomUUID());
+    const version = await gateway.app
+      .get(CorpusEvents)
+      .corpusChanged(DEFAULT_TENANT, 'indexed', randomUUID());
     const after = await ask({ query });
     assert.equal(after.headers.get('x-cache'), 'MISS');
     assert.match(((await after.json()) as QueryBody).answer, new RegExp(`corpus version ${version}$`));
     assert.equal(jobsFor(query), 2);
   });
 
-  it('moves the corpus version on a corpus.changed event of its own deployment only', async () => {
+  it("moves the tenant's corpus version on a corpus.changed event of its own deployment only", async () => {
     const corpusVersion = gateway.app.get(CorpusVersion);
     const client: ClientProxy = ClientProxyFactory.create({
       transport: Transport.REDIS,
@@ -199,15 +201,20 @@ describe('POST /query', () => {
     try {
       const emit = (event: CorpusChangedEvent) =>
         lastValueFrom(client.emit(EventName.CorpusChanged, event), { defaultValue: undefined });
-      const base = corpusVersion.current;
-      const event = { reason: 'indexed', documentId: randomUUID() } as const;
-      // Published in order on one connection, so the foreign event is handled first.
+      const other = parseTenantId('other-tenant');
+      const base = corpusVersion.current(DEFAULT_TENANT);
+      const otherBase = corpusVersion.current(other);
+      const event = { reason: 'indexed', documentId: randomUUID(), tenant: DEFAULT_TENANT } as const;
+      // Published in order on one connection, so the foreign events are handled first.
       await emit({ ...event, namespace: `${env.config.REDIS_KEY_PREFIX}_other`, version: base + 2_000 });
+      await emit({ ...event, tenant: other, namespace: env.config.REDIS_KEY_PREFIX, version: base + 3_000 });
       await emit({ ...event, namespace: env.config.REDIS_KEY_PREFIX, version: base + 1_000 });
-      await waitFor(() => Promise.resolve(corpusVersion.current !== base ? true : undefined), {
-        what: 'the corpus.changed event',
-      });
-      assert.equal(corpusVersion.current, base + 1_000);
+      await waitFor(
+        () => Promise.resolve(corpusVersion.current(DEFAULT_TENANT) !== base ? true : undefined),
+        { what: 'the corpus.changed event' },
+      );
+      assert.equal(corpusVersion.current(DEFAULT_TENANT), base + 1_000);
+      assert.equal(corpusVersion.current(other), Math.max(otherBase, base + 3_000));
     } finally {
       await client.close();
     }

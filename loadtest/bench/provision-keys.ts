@@ -43,8 +43,8 @@ const client = new pg.Client({ connectionString: config.DATABASE_URL });
 await client.connect();
 try {
   const { rowCount } = await client.query(
-    `INSERT INTO api_keys (name, key_hash, rate_limit)
-     SELECT name, key_hash, $3::int FROM unnest($1::text[], $2::text[]) AS t (name, key_hash)
+    `INSERT INTO api_keys (name, key_hash, rate_limit, tenant)
+     SELECT name, key_hash, $3::int, 'default' FROM unnest($1::text[], $2::text[]) AS t (name, key_hash)
      ON CONFLICT (name) DO UPDATE SET key_hash = EXCLUDED.key_hash, rate_limit = EXCLUDED.rate_limit, revoked_at = NULL`,
     [names, hashes, rateLimit],
   );

@@ -25,6 +25,7 @@ import {
   type ChunkInput,
 } from '#libs/database';
 import { DEFAULT_BM25, Retriever, splitSentences } from '#libs/retrieval';
+import { DEFAULT_TENANT } from '#libs/contracts';
 
 type TitleMode = 'none' | 'once' | 'twice';
 
@@ -133,8 +134,8 @@ async function loadCorpus(
     };
   });
   await dataSource.query(
-    `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
-     SELECT id, 'scifact', title, 'processing', size_bytes, 'text/plain', sha
+    `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
+     SELECT id, 'default', 'scifact', title, 'processing', size_bytes, 'text/plain', sha
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, title text, size_bytes int, sha text)`,
     [
       JSON.stringify(
@@ -144,7 +145,11 @@ async function loadCorpus(
   );
   const writer = new ChunkIndexRepository(dataSource);
   for (const [i, abstract] of abstracts.entries()) {
-    await writer.replaceChunks(rows[i].id, chunkPassage(passageOf(abstract, mode), chunkChars));
+    await writer.replaceChunks(
+      DEFAULT_TENANT,
+      rows[i].id,
+      chunkPassage(passageOf(abstract, mode), chunkChars),
+    );
   }
   // Index-only scans on the postings need the visibility map; fresh statistics give the planner real row counts.
   await dataSource.query('VACUUM ANALYZE');
@@ -176,6 +181,7 @@ async function evaluate(
     if (judged === undefined) continue;
     // Chunks are ranked; a document counts at the rank of its best chunk.
     const { hits } = await retriever.retrieve({
+      tenant: DEFAULT_TENANT,
       query: question.text,
       topK: 300,
       corpusVersion: 1,
@@ -209,16 +215,16 @@ async function replicateCorpus(dataSource: DataSource, copies: number): Promise<
     await dataSource.transaction(async (manager) => {
       await manager.query(`CREATE TEMP TABLE copy_of ON COMMIT DROP AS
         SELECT id AS old_id, gen_random_uuid() AS new_id FROM documents WHERE collection = 'scifact'`);
-      await manager.query(`INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256)
-        SELECT m.new_id, 'scifact-copy', d.title, 'indexed', d.size_bytes, d.mime_type, d.content_sha256
+      await manager.query(`INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
+        SELECT m.new_id, d.tenant, 'scifact-copy', d.title, 'indexed', d.size_bytes, d.mime_type, d.content_sha256
         FROM documents d JOIN copy_of m ON m.old_id = d.id`);
       await manager.query(`WITH inserted AS (
-          INSERT INTO chunks (document_id, ordinal, content, language, tsv, start_offset, end_offset, term_count)
-          SELECT m.new_id, c.ordinal, c.content, c.language, c.tsv, c.start_offset, c.end_offset, c.term_count
+          INSERT INTO chunks (tenant, document_id, ordinal, content, language, tsv, start_offset, end_offset, term_count)
+          SELECT c.tenant, m.new_id, c.ordinal, c.content, c.language, c.tsv, c.start_offset, c.end_offset, c.term_count
           FROM chunks c JOIN copy_of m ON m.old_id = c.document_id
           RETURNING id, document_id, ordinal)
-        INSERT INTO chunk_terms (lexeme, chunk_id, tf, chunk_length)
-        SELECT t.lexeme, i.id, t.tf, t.chunk_length
+        INSERT INTO chunk_terms (tenant, lexeme, chunk_id, tf, chunk_length)
+        SELECT t.tenant, t.lexeme, i.id, t.tf, t.chunk_length
         FROM inserted i
         JOIN copy_of m ON m.new_id = i.document_id
         JOIN chunks old ON old.document_id = m.old_id AND old.ordinal = i.ordinal
@@ -232,7 +238,7 @@ async function latency(retriever: Retriever, questions: Question[]): Promise<{ p
   const times: number[] = [];
   for (const question of questions) {
     const start = process.hrtime.bigint();
-    await retriever.retrieve({ query: question.text, topK: 10, corpusVersion: 1 });
+    await retriever.retrieve({ tenant: DEFAULT_TENANT, query: question.text, topK: 10, corpusVersion: 1 });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   times.sort((a, b) => a - b);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { AppConfig } from '#libs/config';
 import type { Job } from 'bullmq';
 import {
+  DEFAULT_TENANT,
   EventName,
   JobName,
   QueueName,
@@ -82,7 +83,11 @@ export class IngestHarness {
     metadata: Record<string, unknown> = {},
   ): Promise<string> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const { document } = await this.documents.createQueued(newDocument(bytes, mimeType, { metadata }), bytes);
+    const { document } = await this.documents.createQueued(
+      DEFAULT_TENANT,
+      newDocument(bytes, mimeType, { metadata }),
+      bytes,
+    );
     return document.id;
   }
 
@@ -95,7 +100,7 @@ export class IngestHarness {
     const id = await this.store(body, mimeType, metadata);
     await this.producer.enqueue(
       JobName.IngestDocument,
-      { documentId: id, requestId: `req-${id}` },
+      { tenant: DEFAULT_TENANT, documentId: id, requestId: `req-${id}` },
       { jobId: id },
     );
     return id;
@@ -106,7 +111,7 @@ export class IngestHarness {
     try {
       return await waitFor(
         async () => {
-          last = await this.documents.findById(id);
+          last = await this.documents.findById(DEFAULT_TENANT, id);
           return last?.status === status ? last : undefined;
         },
         { timeoutMs, what: `document ${id} to be ${status}` },

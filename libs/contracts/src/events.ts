@@ -1,3 +1,5 @@
+import type { TenantId } from './tenants.js';
+
 /** Broadcast events (Redis pub/sub through @nestjs/microservices): every subscriber hears every message. */
 export const EventName = {
   CorpusChanged: 'corpus.changed',
@@ -10,7 +12,9 @@ export interface CorpusChangedEvent {
    * so subscribers ignore events from other deployments sharing the Redis server.
    */
   namespace: string;
-  /** The corpus version after the change; subscribers keep the highest they have seen. */
+  /** Whose corpus changed: versions are per tenant. */
+  tenant: TenantId;
+  /** The tenant's corpus version after the change; subscribers keep the highest they have seen. */
   version: number;
   reason: 'indexed' | 'deleted' | 'failed';
   documentId: string;

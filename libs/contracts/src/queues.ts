@@ -1,3 +1,5 @@
+import type { TenantId } from './tenants.js';
+
 /**
  * The queue contract every app shares. Jobs already in Redis carry these names:
  * never rename one without a migration plan.
@@ -16,6 +18,8 @@ export type JobName = (typeof JobName)[keyof typeof JobName];
 
 /** The job carries only the id: Postgres is the source of truth for the upload. */
 export interface IngestDocumentPayload {
+  /** The document's tenant: every repository call of the job is scoped by it (and the dashboard shows it). */
+  tenant: TenantId;
   documentId: string;
   /** Request id of the upload, carried into the worker's logs. */
   requestId?: string;
@@ -29,10 +33,12 @@ export interface IngestDocumentResult {
 }
 
 export interface AnswerQueryPayload {
+  /** The asking key's tenant: only its documents are searched, with its own corpus statistics. */
+  tenant: TenantId;
   query: string;
   topK: number;
   collection: string | null;
-  /** Corpus version the gateway keyed its cache with; the worker refreshes its corpus statistics on change. */
+  /** The tenant's corpus version the gateway keyed its cache with; the worker refreshes that tenant's statistics on change. */
   corpusVersion: number;
   requestId?: string;
 }

@@ -1,6 +1,8 @@
 /** Redis keys shared between apps, relative to the deployment's key prefix. */
 export const RedisKey = {
-  CorpusVersion: 'corpus:version',
+  /** Hash: tenant → that tenant's corpus version. */
+  CorpusVersions: 'corpus:versions',
+  /** The cache key starts with the tenant (query-key.ts), so one tenant's answers can be found and dropped. */
   QueryCache: (cacheKey: string) => `qcache:${cacheKey}`,
   RateLimit: 'rl',
 } as const;

@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { EventName, type CorpusChangedEvent } from '#libs/contracts';
+import { EventName, type CorpusChangedEvent, type TenantId } from '#libs/contracts';
 import { CorpusVersion } from './corpus-version.js';
 
 export const CORPUS_EVENTS_CLIENT = Symbol('CORPUS_EVENTS_CLIENT');
 
-/** Bumps the corpus version and tells every gateway process, after a change is committed. */
+/** Bumps the tenant's corpus version and tells every gateway process, after a change is committed. */
 @Injectable()
 export class CorpusEvents implements OnApplicationShutdown {
   constructor(
@@ -14,9 +14,19 @@ export class CorpusEvents implements OnApplicationShutdown {
     private readonly version: CorpusVersion,
   ) {}
 
-  async corpusChanged(reason: CorpusChangedEvent['reason'], documentId: string): Promise<number> {
-    const version = await this.version.bump();
-    const event: CorpusChangedEvent = { namespace: this.version.namespace, version, reason, documentId };
+  async corpusChanged(
+    tenant: TenantId,
+    reason: CorpusChangedEvent['reason'],
+    documentId: string,
+  ): Promise<number> {
+    const version = await this.version.bump(tenant);
+    const event: CorpusChangedEvent = {
+      namespace: this.version.namespace,
+      tenant,
+      version,
+      reason,
+      documentId,
+    };
     await lastValueFrom(this.client.emit(EventName.CorpusChanged, event), { defaultValue: undefined });
     return version;
   }

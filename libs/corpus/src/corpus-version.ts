@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { RedisKey } from '#libs/contracts';
+import { isTenantId, RedisKey, type TenantId } from '#libs/contracts';
 import { RedisClient } from '#libs/redis';
 
 /**
@@ -7,20 +7,22 @@ import { RedisClient } from '#libs/redis';
  * counter reached before, so a restarted Redis can never hand out a version some cache already used.
  */
 const BUMP_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
-return redis.call('INCR', KEYS[1])`;
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)`;
 
-/** How often a process re-reads the version, in case it missed a `corpus.changed` message. */
+/** How often a process re-reads the versions, in case it missed a `corpus.changed` message. */
 const REFRESH_INTERVAL_MS = 1_000;
 
 /**
- * The corpus version keys every cached answer. Writers bump it on each index or delete;
- * gateways keep the highest value seen in memory, so a cache lookup costs no extra round trip.
+ * Each tenant's corpus version, which keys its cached answers: one tenant's uploads never retire
+ * another tenant's cache. Writers bump the tenant's version on each index or delete; gateways keep
+ * the highest value seen per tenant in memory, so a cache lookup costs no extra round trip.
+ * The versions live in one Redis hash, so the safety-net poll is one HGETALL whatever the tenants.
  */
 @Injectable()
 export class CorpusVersion implements OnModuleDestroy {
   private readonly logger = new Logger(CorpusVersion.name);
-  private version = 0;
+  private readonly versions = new Map<TenantId, number>();
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly redis: RedisClient) {}
@@ -30,25 +32,29 @@ export class CorpusVersion implements OnModuleDestroy {
     return this.redis.prefix;
   }
 
-  get current(): number {
-    return this.version;
+  /** The tenant's version as this process last heard it (0 before its first change). */
+  current(tenant: TenantId): number {
+    return this.versions.get(tenant) ?? 0;
   }
 
   /** Keeps the highest version seen: events from several writers may arrive out of order. */
-  observe(version: number): void {
-    if (version > this.version) this.version = version;
+  observe(tenant: TenantId, version: number): void {
+    if (version > this.current(tenant)) this.versions.set(tenant, version);
   }
 
-  async refresh(): Promise<number> {
-    const stored = await this.redis.get(RedisKey.CorpusVersion);
-    this.observe(stored === null ? 0 : Number(stored));
-    return this.version;
+  async refresh(): Promise<void> {
+    const stored = await this.redis.hgetall(RedisKey.CorpusVersions);
+    for (const [tenant, version] of Object.entries(stored)) {
+      if (isTenantId(tenant)) this.observe(tenant, Number(version));
+    }
   }
 
-  /** Called after a change is committed to Postgres; returns the new version. */
-  async bump(): Promise<number> {
-    const version = Number(await this.redis.eval(BUMP_SCRIPT, 1, RedisKey.CorpusVersion, Date.now()));
-    this.observe(version);
+  /** Called after a change to the tenant's corpus is committed to Postgres; returns its new version. */
+  async bump(tenant: TenantId): Promise<number> {
+    const version = Number(
+      await this.redis.eval(BUMP_SCRIPT, 1, RedisKey.CorpusVersions, tenant, Date.now()),
+    );
+    this.observe(tenant, version);
     return version;
   }
 

@@ -37,6 +37,10 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     startedAt.set(worker.id, Date.now());
   };
 
+  cluster.on('listening', (worker, address) => {
+    logger.info({ workerPid: worker.process.pid, port: address.port }, 'gateway worker listening');
+  });
+
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);

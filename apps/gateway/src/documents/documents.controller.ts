@@ -19,6 +19,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiExtraModels,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -34,7 +35,9 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import '../auth/authenticated-key.js';
+import { Scope } from '#libs/contracts';
+import type { AuthenticatedKey } from '../auth/authenticated-key.js';
+import { CurrentKey } from '../auth/current-key.decorator.js';
 import { ErrorResponse } from '../http/error-response.dto.js';
 import { CreateDocumentDto, UploadDocumentFormDto } from './dto/document-fields.dto.js';
 import {
@@ -43,7 +46,7 @@ import {
   DocumentResponse,
 } from './dto/document.responses.js';
 import { ListDocumentsQuery } from './dto/list-documents.query.js';
-import { AuthenticateBeforeBody } from '../auth/authenticate-before-body.js';
+import { RequireScope } from '../auth/require-scope.js';
 import { DocumentsService } from './documents.service.js';
 import { readUpload } from './upload-reader.js';
 
@@ -82,7 +85,7 @@ export class DocumentsController {
   ) {}
 
   @Post()
-  @AuthenticateBeforeBody()
+  @RequireScope(Scope.DocumentsWrite, { beforeBody: true })
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Upload a document; it is indexed asynchronously',
@@ -100,7 +103,7 @@ export class DocumentsController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: `At most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters. Repeating it with the same API key returns the first document (200) and starts no new job.`,
+    description: `At most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters. Repeating it with the same API key returns the first document (200) and starts no new job. Keys of other tenants never match it.`,
   })
   @ApiAcceptedResponse({
     description: 'Stored and queued for indexing.',
@@ -115,6 +118,10 @@ export class DocumentsController {
     description: 'Invalid field, empty content, bad Idempotency-Key.',
     type: ErrorResponse,
   })
+  @ApiForbiddenResponse({
+    description: `The API key lacks the "${Scope.DocumentsWrite}" scope.`,
+    type: ErrorResponse,
+  })
   @ApiPayloadTooLargeResponse({ description: 'Over MAX_UPLOAD_BYTES.', type: ErrorResponse })
   @ApiUnsupportedMediaTypeResponse({
     description: 'File type or request Content-Type not supported.',
@@ -126,6 +133,7 @@ export class DocumentsController {
     headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
   })
   async upload(
+    @CurrentKey() key: AuthenticatedKey,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -137,8 +145,8 @@ export class DocumentsController {
       throw new BadRequestException(`Idempotency-Key: must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
     const upload = await readUpload(request, this.config.MAX_UPLOAD_BYTES);
-    const { created, document } = await this.documents.create(upload, {
-      apiKeyId: request.apiKey?.id ?? null,
+    const { created, document } = await this.documents.create(key.tenant, upload, {
+      apiKeyId: key.id,
       idempotencyKey: idempotencyKey ?? null,
       requestId: request.id,
     });
@@ -148,31 +156,51 @@ export class DocumentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List documents, newest first (served from a cache at most a second old)' })
+  @RequireScope(Scope.DocumentsRead)
+  @ApiOperation({
+    summary: "List the tenant's documents, newest first (served from a cache at most a second old)",
+  })
   @ApiOkResponse({ type: DocumentListResponse, headers: RATE_LIMIT_HEADERS })
   @ApiBadRequestResponse({ description: 'Bad filter, limit or cursor.', type: ErrorResponse })
-  list(@Query() query: ListDocumentsQuery): Promise<DocumentListResponse> {
-    return this.documents.list(query);
+  @ApiForbiddenResponse({
+    description: `The API key lacks the "${Scope.DocumentsRead}" scope.`,
+    type: ErrorResponse,
+  })
+  list(
+    @CurrentKey() key: AuthenticatedKey,
+    @Query() query: ListDocumentsQuery,
+  ): Promise<DocumentListResponse> {
+    return this.documents.list(key.tenant, query);
   }
 
   @Get(':id')
+  @RequireScope(Scope.DocumentsRead)
   @ApiOperation({ summary: 'A document and its processing status' })
   @ApiOkResponse({ type: DocumentResponse, headers: RATE_LIMIT_HEADERS })
   @ApiBadRequestResponse({ description: 'The id is not a UUID.', type: ErrorResponse })
-  @ApiNotFoundResponse({ description: 'No such document.', type: ErrorResponse })
-  get(@Param('id', uuidParam) id: string): Promise<DocumentResponse> {
-    return this.documents.get(id);
+  @ApiForbiddenResponse({
+    description: `The API key lacks the "${Scope.DocumentsRead}" scope.`,
+    type: ErrorResponse,
+  })
+  @ApiNotFoundResponse({ description: "No such document in the key's tenant.", type: ErrorResponse })
+  get(@CurrentKey() key: AuthenticatedKey, @Param('id', uuidParam) id: string): Promise<DocumentResponse> {
+    return this.documents.get(key.tenant, id);
   }
 
   @Delete(':id')
+  @RequireScope(Scope.DocumentsWrite)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Delete a document; its chunks leave the index and cached answers citing it are retired',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID.', type: ErrorResponse })
-  @ApiNotFoundResponse({ description: 'No such document.', type: ErrorResponse })
-  async delete(@Param('id', uuidParam) id: string): Promise<void> {
-    await this.documents.delete(id);
+  @ApiForbiddenResponse({
+    description: `The API key lacks the "${Scope.DocumentsWrite}" scope.`,
+    type: ErrorResponse,
+  })
+  @ApiNotFoundResponse({ description: "No such document in the key's tenant.", type: ErrorResponse })
+  async delete(@CurrentKey() key: AuthenticatedKey, @Param('id', uuidParam) id: string): Promise<void> {
+    await this.documents.delete(key.tenant, id);
   }
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CorpusEvents } from '#libs/corpus';
-import { JobName, QueueName } from '#libs/contracts';
+import { JobName, QueueName, type TenantId } from '#libs/contracts';
 import { DocumentsRepository, type DocumentEntity, type DocumentListFilter } from '#libs/database';
 import { JobProducer } from '#libs/queues';
 import { RetryLaterException } from '../http/retry-later.exception.js';
@@ -25,7 +25,7 @@ const REDIS_SIDE_EFFECT_TIMEOUT_MS = 2_000;
 const DATABASE_RETRY_AFTER_S = 5;
 
 export interface UploadContext {
-  apiKeyId: string | null;
+  apiKeyId: string;
   idempotencyKey: string | null;
   requestId: string;
 }
@@ -53,12 +53,14 @@ export class DocumentsService {
    * Postgres, and the ingest worker's reconciler queues it if the enqueue below was lost.
    */
   async create(
+    tenant: TenantId,
     upload: Upload,
     context: UploadContext,
   ): Promise<{ created: boolean; document: AcceptedDocumentResponse }> {
     const id = randomUUID();
     const { document, created } = await unavailableOnFailure(
       this.documents.createQueued(
+        tenant,
         {
           id,
           collection: upload.collection,
@@ -79,7 +81,7 @@ export class DocumentsService {
       await withTimeout(
         this.jobs.enqueue(
           JobName.IngestDocument,
-          { documentId: id, requestId: context.requestId },
+          { tenant, documentId: id, requestId: context.requestId },
           { jobId: id },
         ),
         REDIS_SIDE_EFFECT_TIMEOUT_MS,
@@ -101,8 +103,9 @@ export class DocumentsService {
     };
   }
 
-  async get(id: string): Promise<DocumentResponse> {
-    const document = await unavailableOnFailure(this.documents.findById(id), 'try again');
+  async get(tenant: TenantId, id: string): Promise<DocumentResponse> {
+    // Another tenant's document is not found, exactly like a missing one: its existence is not revealed.
+    const document = await unavailableOnFailure(this.documents.findById(tenant, id), 'try again');
     if (document === null) throw new NotFoundException(`id: no document ${id}`);
     return {
       ...toSummary(document),
@@ -114,7 +117,7 @@ export class DocumentsService {
     };
   }
 
-  list(query: ListDocumentsQuery): Promise<DocumentListResponse> {
+  list(tenant: TenantId, query: ListDocumentsQuery): Promise<DocumentListResponse> {
     const filter: DocumentListFilter = {
       collection: query.collection,
       status: query.status,
@@ -125,10 +128,10 @@ export class DocumentsService {
       if (filter.after === undefined)
         throw new BadRequestException('cursor: is not a cursor from a previous page');
     }
-    const key = JSON.stringify([filter.collection, filter.status, filter.limit, query.cursor]);
+    const key = JSON.stringify([tenant, filter.collection, filter.status, filter.limit, query.cursor]);
     let page = this.listCache.get(key);
     if (page === undefined) {
-      page = this.fetchPage(filter);
+      page = this.fetchPage(tenant, filter);
       this.listCache.set(key, page);
       // A failure is not cached: the next request tries again.
       page.catch(() => {
@@ -139,8 +142,8 @@ export class DocumentsService {
   }
 
   /** Deletes the row (chunks and postings cascade), drops a pending job, then retires cached answers. */
-  async delete(id: string): Promise<void> {
-    const deleted = await unavailableOnFailure(this.documents.delete(id), 'nothing was deleted');
+  async delete(tenant: TenantId, id: string): Promise<void> {
+    const deleted = await unavailableOnFailure(this.documents.delete(tenant, id), 'nothing was deleted');
     if (!deleted) throw new NotFoundException(`id: no document ${id}`);
     this.listCache.clear();
     // An active job cannot be removed; the worker finds the row gone and stops.
@@ -152,7 +155,7 @@ export class DocumentsService {
       this.logger.warn(`document ${id} deleted; its ingest job was not removed: ${error.message}`),
     );
     await withTimeout(
-      this.corpusEvents.corpusChanged('deleted', id),
+      this.corpusEvents.corpusChanged(tenant, 'deleted', id),
       REDIS_SIDE_EFFECT_TIMEOUT_MS,
       'corpus version bump',
     ).catch((error: Error) =>
@@ -162,8 +165,8 @@ export class DocumentsService {
     );
   }
 
-  private async fetchPage(filter: DocumentListFilter): Promise<DocumentListResponse> {
-    const { items, hasMore } = await unavailableOnFailure(this.documents.list(filter), 'try again');
+  private async fetchPage(tenant: TenantId, filter: DocumentListFilter): Promise<DocumentListResponse> {
+    const { items, hasMore } = await unavailableOnFailure(this.documents.list(tenant, filter), 'try again');
     const last = items.at(-1);
     return {
       items: items.map(toSummary),

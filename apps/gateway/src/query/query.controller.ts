@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiBearerAuth,
+  ApiForbiddenResponse,
   ApiGatewayTimeoutResponse,
   ApiOkResponse,
   ApiServiceUnavailableResponse,
@@ -11,6 +12,9 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Scope } from '#libs/contracts';
+import type { AuthenticatedKey } from '../auth/authenticated-key.js';
+import { CurrentKey } from '../auth/current-key.decorator.js';
 import {
   MAX_QUERY_LENGTH,
   QUERY_REQUEST_SCHEMA,
@@ -18,7 +22,7 @@ import {
   QueryResponseDto,
   type QueryRequestBody,
 } from './query.dto.js';
-import { AuthenticateBeforeBody } from '../auth/authenticate-before-body.js';
+import { RequireScope } from '../auth/require-scope.js';
 import { QueryService } from './query.service.js';
 
 @ApiTags('query')
@@ -28,13 +32,14 @@ export class QueryController {
   constructor(private readonly queries: QueryService) {}
 
   @Post()
-  @AuthenticateBeforeBody()
+  @RequireScope(Scope.Query, { beforeBody: true })
   @HttpCode(200)
   @RouteSchema({ body: QUERY_REQUEST_SCHEMA })
   @ApiBody({ type: QueryRequestDto })
   @ApiOkResponse({
     type: QueryResponseDto,
-    description: 'The answer and its sources, from the cache or a query worker',
+    description:
+      "The answer and its sources (the key's tenant's documents only), from the cache or a query worker",
     headers: {
       'X-Cache': {
         description: 'HIT when answered from the cache, else MISS',
@@ -44,11 +49,13 @@ export class QueryController {
   })
   @ApiBadRequestResponse({ description: 'The message names the offending field' })
   @ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key' })
+  @ApiForbiddenResponse({ description: `The API key lacks the "${Scope.Query}" scope` })
   @ApiServiceUnavailableResponse({ description: 'Overloaded or the queue is unavailable; see Retry-After' })
   @ApiGatewayTimeoutResponse({ description: 'No query worker answered within QUERY_TIMEOUT_MS' })
   async query(
     // An interface, not a class: the global ValidationPipe leaves it to the route schema.
     @Body() body: QueryRequestBody,
+    @CurrentKey() key: AuthenticatedKey,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueryResponseDto> {
@@ -57,6 +64,7 @@ export class QueryController {
       throw new BadRequestException(`query: must be 1 to ${MAX_QUERY_LENGTH} characters after trimming`);
     }
     const { value, cached } = await this.queries.answer(
+      key.tenant,
       query,
       body.top_k,
       body.collection ?? null,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppConfig } from '#libs/config';
-import type { AnswerQueryResult } from '#libs/contracts';
+import { DEFAULT_TENANT, type AnswerQueryResult } from '#libs/contracts';
 import type { CorpusVersion } from '#libs/corpus';
 import type { JobProducer } from '#libs/queues';
 import type { RedisClient } from '#libs/redis';
@@ -19,7 +19,7 @@ describe('QueryService load shedding', () => {
     const waiting: ((result: AnswerQueryResult) => void)[] = [];
     const service = new QueryService(
       { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000 } as AppConfig,
-      { current: 1 } as CorpusVersion,
+      { current: () => 1 } as unknown as CorpusVersion,
       { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
       { enqueue: () => Promise.resolve() } as unknown as JobProducer,
       {
@@ -30,22 +30,25 @@ describe('QueryService load shedding', () => {
     );
 
     const pending = Array.from({ length: MAX_PENDING_MISSES }, (_, index) =>
-      service.answer(`question ${index}`, 5, null, 'request'),
+      service.answer(DEFAULT_TENANT, `question ${index}`, 5, null, 'request'),
     );
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(waiting.length, MAX_PENDING_MISSES);
 
-    await assert.rejects(service.answer('one question too many', 5, null, 'request'), (error) => {
-      assert.ok(error instanceof RetryLaterException);
-      assert.equal(error.getStatus(), 503);
-      return true;
-    });
-    const joined = service.answer('  QUESTION 0 ', 5, null, 'request');
+    await assert.rejects(
+      service.answer(DEFAULT_TENANT, 'one question too many', 5, null, 'request'),
+      (error) => {
+        assert.ok(error instanceof RetryLaterException);
+        assert.equal(error.getStatus(), 503);
+        return true;
+      },
+    );
+    const joined = service.answer(DEFAULT_TENANT, '  QUESTION 0 ', 5, null, 'request');
 
     for (const resolve of waiting) resolve({ answer: 'a', sources: [], durationMs: 1 });
     await Promise.all(pending);
     assert.deepEqual(await joined, { value: { answer: 'a', sources: [] }, cached: false });
     // Once answered, the slots are free again.
-    assert.equal((await service.answer('question 0', 5, null, 'request')).cached, true);
+    assert.equal((await service.answer(DEFAULT_TENANT, 'question 0', 5, null, 'request')).cached, true);
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { JobName, RedisKey, type QuerySource } from '#libs/contracts';
+import { JobName, RedisKey, type QuerySource, type TenantId } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
 import { JobProducer } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
@@ -28,8 +28,8 @@ export interface Answer {
 }
 
 /**
- * Answers from the in-process LRU, then Redis, then a query worker. Keys carry the corpus
- * version held in memory, so a hit costs no round trip and no re-parse; identical concurrent
+ * Answers from the in-process LRU, then Redis, then a query worker. Keys carry the tenant and its
+ * corpus version held in memory, so a hit costs no round trip and no re-parse; identical concurrent
  * misses share one flight in this process and one BullMQ job (same job id) across processes.
  */
 @Injectable()
@@ -54,10 +54,16 @@ export class QueryService {
         : undefined;
   }
 
-  async answer(query: string, topK: number, collection: string | null, requestId: string): Promise<Answer> {
+  async answer(
+    tenant: TenantId,
+    query: string,
+    topK: number,
+    collection: string | null,
+    requestId: string,
+  ): Promise<Answer> {
     const request: QueryRequest = { query: normaliseQuery(query), topK, collection };
-    const version = this.corpusVersion.current;
-    const key = queryCacheKey(version, request);
+    const version = this.corpusVersion.current(tenant);
+    const key = queryCacheKey(tenant, version, request);
 
     const hit = this.l1?.get(key);
     if (hit !== undefined) {
@@ -74,7 +80,7 @@ export class QueryService {
           RETRY_AFTER_S,
         );
       }
-      flight = this.fly(key, version, request, requestId).finally(() => this.flights.delete(key));
+      flight = this.fly(tenant, key, version, request, requestId).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
     const answer = await flight;
@@ -82,7 +88,13 @@ export class QueryService {
     return answer;
   }
 
-  private async fly(key: string, version: number, request: QueryRequest, requestId: string): Promise<Answer> {
+  private async fly(
+    tenant: TenantId,
+    key: string,
+    version: number,
+    request: QueryRequest,
+    requestId: string,
+  ): Promise<Answer> {
     const stored = await this.redis.get(RedisKey.QueryCache(key)).catch((error: Error) => {
       // Without the shared cache a worker can still answer; enqueueing reports Redis being down.
       this.logger.warn(`query cache read failed: ${error.message}`);
@@ -99,7 +111,7 @@ export class QueryService {
     try {
       await this.producer.enqueue(
         JobName.AnswerQuery,
-        { ...request, corpusVersion: version, requestId },
+        { tenant, ...request, corpusVersion: version, requestId },
         { jobId },
       );
     } catch (error) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { RedisKey } from '#libs/contracts';
+import { RedisKey, type TenantId } from '#libs/contracts';
 import { RedisClient } from '#libs/redis';
 
 const WINDOW_SECONDS = 60;
@@ -37,6 +37,11 @@ export class RateLimitService {
   /** Budget for an authenticated key; `null` means DEFAULT_RATE_LIMIT_PER_MINUTE. */
   consumeForKey(keyId: string, rateLimit: number | null): Promise<RateLimitDecision> {
     return this.consume(`key:${keyId}`, rateLimit ?? this.config.DEFAULT_RATE_LIMIT_PER_MINUTE);
+  }
+
+  /** Budget shared by all of a tenant's keys, so that many keys cannot starve other tenants. */
+  consumeForTenant(tenant: TenantId, rateLimit: number): Promise<RateLimitDecision> {
+    return this.consume(`tenant:${tenant}`, rateLimit);
   }
 
   /** Budget for requests that fail authentication, per client address: slows down key guessing. */

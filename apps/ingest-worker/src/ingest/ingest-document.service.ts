@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { TenantId } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
 import { ChunkIndexRepository, DocumentsRepository } from '#libs/database';
 import { DocumentExtraction } from '../extraction/document-extraction.service.js';
@@ -23,11 +24,15 @@ export class IngestDocumentService {
    * Indexes the document and returns its number of chunks, or null when the document was deleted
    * before or during the work (nothing to do then). Safe to run again: chunks are replaced.
    */
-  async ingest(documentId: string, reportProgress: ProgressReporter): Promise<number | null> {
-    if (!(await this.documents.markProcessing(documentId))) return null;
+  async ingest(
+    tenant: TenantId,
+    documentId: string,
+    reportProgress: ProgressReporter,
+  ): Promise<number | null> {
+    if (!(await this.documents.markProcessing(tenant, documentId))) return null;
     const [document, body] = await Promise.all([
-      this.documents.findById(documentId),
-      this.documents.loadContent(documentId),
+      this.documents.findById(tenant, documentId),
+      this.documents.loadContent(tenant, documentId),
     ]);
     if (document === null) return null;
     if (body === null) throw new DocumentUnreadableError('The uploaded content is missing');
@@ -37,9 +42,9 @@ export class IngestDocumentService {
     const chunks = await this.extraction.chunks(body, document.mimeType, document.metadata.lang);
     await reportProgress(IngestStep.Chunked);
 
-    if (!(await this.chunkIndex.replaceChunks(documentId, chunks))) return null;
+    if (!(await this.chunkIndex.replaceChunks(tenant, documentId, chunks))) return null;
     // After the commit, so a gateway that hears the event and re-reads finds the new chunks.
-    await this.corpusEvents.corpusChanged('indexed', documentId);
+    await this.corpusEvents.corpusChanged(tenant, 'indexed', documentId);
     return chunks.length;
   }
 }

@@ -114,15 +114,19 @@ export class IngestReconciler implements OnApplicationBootstrap, BeforeApplicati
       // Attempts are used up (a worker that crashed on it twice lands here too): settle, do not loop.
       const job = await queue.getJob(document.id);
       const reason = job?.failedReason || 'the ingest job failed';
-      if (await this.documents.markFailed(document.id, `Indexing failed: ${reason}`)) {
-        await this.corpusEvents.corpusChanged('failed', document.id);
+      if (await this.documents.markFailed(document.tenant, document.id, `Indexing failed: ${reason}`)) {
+        await this.corpusEvents.corpusChanged(document.tenant, 'failed', document.id);
         report.failed.push(document.id);
       }
       return;
     }
     // A finished job keeps its id: BullMQ would silently ignore a new job with the same id.
     if (state === 'completed') await queue.remove(document.id);
-    await this.producer.enqueue(JobName.IngestDocument, { documentId: document.id }, { jobId: document.id });
+    await this.producer.enqueue(
+      JobName.IngestDocument,
+      { tenant: document.tenant, documentId: document.id },
+      { jobId: document.id },
+    );
     report.requeued.push(document.id);
   }
 }

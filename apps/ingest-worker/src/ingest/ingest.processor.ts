@@ -1,7 +1,13 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { IngestDocumentPayload, IngestDocumentResult } from '#libs/contracts';
+import {
+  DEFAULT_TENANT,
+  isTenantId,
+  type IngestDocumentPayload,
+  type IngestDocumentResult,
+  type TenantId,
+} from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
 import { DocumentsRepository } from '#libs/database';
 import type { Logger } from '#libs/observability';
@@ -38,11 +44,21 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   async process(job: IngestJob): Promise<IngestDocumentResult> {
     const started = performance.now();
     const { documentId, requestId } = job.data;
-    const log = this.logger.child({ jobId: job.id, documentId, requestId, attempt: job.attemptsMade + 1 });
+    const tenant = tenantOf(job);
+    const log = this.logger.child({
+      jobId: job.id,
+      tenant,
+      documentId,
+      requestId,
+      attempt: job.attemptsMade + 1,
+    });
     log.info('ingesting document');
     try {
-      const chunkCount = await this.ingest.ingest(documentId, async (percent) => {
-        await Promise.all([job.updateProgress(percent), this.documents.updateProgress(documentId, percent)]);
+      const chunkCount = await this.ingest.ingest(tenant, documentId, async (percent) => {
+        await Promise.all([
+          job.updateProgress(percent),
+          this.documents.updateProgress(tenant, documentId, percent),
+        ]);
       });
       await job.updateProgress(IngestStep.Indexed);
       const durationMs = Math.round(performance.now() - started);
@@ -68,6 +84,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
    */
   private async recordFailure(job: IngestJob, error: unknown, log: Logger): Promise<void> {
     const { documentId } = job.data;
+    const tenant = tenantOf(job);
     const attempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     const permanent = error instanceof UnrecoverableError;
@@ -75,21 +92,36 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     try {
       if (permanent) {
         log.warn({ reason }, 'document cannot be indexed');
-        if (await this.documents.markFailed(documentId, reason)) {
-          await this.corpusEvents.corpusChanged('failed', documentId);
+        if (await this.documents.markFailed(tenant, documentId, reason)) {
+          await this.corpusEvents.corpusChanged(tenant, 'failed', documentId);
         }
       } else if (attempt >= attempts) {
         log.error({ err: error }, 'indexing failed on the last attempt');
         const message = `Indexing failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`;
-        if (await this.documents.markFailed(documentId, message)) {
-          await this.corpusEvents.corpusChanged('failed', documentId);
+        if (await this.documents.markFailed(tenant, documentId, message)) {
+          await this.corpusEvents.corpusChanged(tenant, 'failed', documentId);
         }
       } else {
         log.warn({ err: error }, 'indexing failed; will retry');
-        await this.documents.markRetrying(documentId, `Attempt ${attempt} of ${attempts} failed: ${reason}`);
+        await this.documents.markRetrying(
+          tenant,
+          documentId,
+          `Attempt ${attempt} of ${attempts} failed: ${reason}`,
+        );
       }
     } catch (bookkeepingError) {
       log.error({ err: bookkeepingError }, 'could not record the failure; the reconciler will');
     }
   }
+}
+
+/**
+ * Jobs queued before tenants existed carry no tenant, and their documents all moved to `default`
+ * (migration 1764400000000); anything else that is not a tenant name cannot be trusted with data.
+ */
+function tenantOf(job: IngestJob): TenantId {
+  const tenant: unknown = (job.data as Partial<IngestDocumentPayload>).tenant;
+  if (tenant === undefined) return DEFAULT_TENANT;
+  if (!isTenantId(tenant)) throw new UnrecoverableError(`job ${job.id} carries an invalid tenant`);
+  return tenant;
 }

@@ -43,11 +43,11 @@ export class AnswerQueryProcessor
       throw new UnrecoverableError(`expired: waited ${waitedMs} ms in the queue, past QUERY_TIMEOUT_MS`);
     }
     const started = performance.now();
-    const { query, topK, collection, corpusVersion, requestId } = job.data;
-    const { answer, sources } = await this.answers.answer({ query, topK, collection, corpusVersion });
+    const { tenant, query, topK, collection, corpusVersion, requestId } = job.data;
+    const { answer, sources } = await this.answers.answer({ tenant, query, topK, collection, corpusVersion });
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     this.logger.debug(
-      `answered job ${job.id} (request ${requestId ?? '-'}): ${sources.length} sources in ${durationMs} ms`,
+      `answered job ${job.id} (tenant ${tenant}, request ${requestId ?? '-'}): ${sources.length} sources in ${durationMs} ms`,
     );
     return { answer, sources, durationMs };
   }

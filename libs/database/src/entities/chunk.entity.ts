@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { TenantId } from '#libs/contracts';
 
 /** A passage of a document. `tsv` and the `chunk_terms` postings are written by SQL in the index repositories. */
 @Entity({ name: 'chunks' })
@@ -6,6 +7,10 @@ export class ChunkEntity {
   /** bigint: node-postgres returns it as a string, which is also how the API shows it. */
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
+
+  /** Its document's tenant, copied so that postings and corpus totals can be kept per tenant. */
+  @Column({ type: 'text' })
+  tenant!: TenantId;
 
   @Column({ name: 'document_id', type: 'uuid' })
   documentId!: string;

@@ -1,11 +1,14 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { DocumentStatus } from '#libs/contracts';
+import type { DocumentStatus, TenantId } from '#libs/contracts';
 
 @Entity({ name: 'documents' })
 export class DocumentEntity {
   /** Also the id of its ingest job. */
   @PrimaryColumn('uuid')
   id!: string;
+
+  @Column({ type: 'text' })
+  tenant!: TenantId;
 
   @Column({ type: 'text' })
   collection!: string;

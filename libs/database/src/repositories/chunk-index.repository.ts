@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DocumentStatus } from '#libs/contracts';
+import { DocumentStatus, type TenantId } from '#libs/contracts';
 
 /** Text-search configurations the index knows; each chunk is indexed with the one of its language. */
 export type TextSearchConfig = 'english' | 'russian' | 'simple';
@@ -26,12 +26,12 @@ export class ChunkIndexRepository {
    * The title is indexed with the first chunk (not stored in its content): on SciFact that
    * raised nDCG@10 by 0.016 (docs/retrieval.md).
    */
-  async replaceChunks(documentId: string, chunks: ChunkInput[]): Promise<boolean> {
+  async replaceChunks(tenant: TenantId, documentId: string, chunks: ChunkInput[]): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       // Locks the row so a concurrent delete waits for us (or we see it gone).
       const locked: { title: string }[] = await manager.query(
-        `SELECT title FROM documents WHERE id = $1 FOR UPDATE`,
-        [documentId],
+        `SELECT title FROM documents WHERE id = $1 AND tenant = $2 FOR UPDATE`,
+        [documentId, tenant],
       );
       if (locked.length === 0) return false;
       await manager.query(`DELETE FROM chunks WHERE document_id = $1`, [documentId]);
@@ -48,14 +48,14 @@ export class ChunkIndexRepository {
                   ) WITH ORDINALITY AS c(content, language, start_offset, end_offset, ordinal)
            ),
            inserted AS (
-             INSERT INTO chunks (document_id, ordinal, content, language, tsv, start_offset, end_offset, term_count)
-             SELECT $1, ordinal, content, language, tsv, start_offset, end_offset,
+             INSERT INTO chunks (tenant, document_id, ordinal, content, language, tsv, start_offset, end_offset, term_count)
+             SELECT $4, $1, ordinal, content, language, tsv, start_offset, end_offset,
                     coalesce((SELECT sum(coalesce(array_length(positions, 1), 1)) FROM unnest(tsv)), 0)
              FROM input
              RETURNING id, tsv, term_count
            )
-           INSERT INTO chunk_terms (lexeme, chunk_id, tf, chunk_length)
-           SELECT t.lexeme, i.id, coalesce(array_length(t.positions, 1), 1), i.term_count
+           INSERT INTO chunk_terms (tenant, lexeme, chunk_id, tf, chunk_length)
+           SELECT $4, t.lexeme, i.id, coalesce(array_length(t.positions, 1), 1), i.term_count
            FROM inserted i, unnest(i.tsv) AS t`,
           [
             documentId,
@@ -68,14 +68,15 @@ export class ChunkIndexRepository {
               })),
             ),
             locked[0]?.title ?? '',
+            tenant,
           ],
         );
       }
       await manager.query(
         `UPDATE documents
          SET status = $2, progress = 100, error = NULL, chunk_count = $3, indexed_at = now(), updated_at = now()
-         WHERE id = $1`,
-        [documentId, DocumentStatus.Indexed, chunks.length],
+         WHERE id = $1 AND tenant = $4`,
+        [documentId, DocumentStatus.Indexed, chunks.length, tenant],
       );
       return true;
     });

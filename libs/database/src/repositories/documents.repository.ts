@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
-import { DocumentStatus } from '#libs/contracts';
+import { DataSource, In, IsNull } from 'typeorm';
+import { DocumentStatus, type TenantId } from '#libs/contracts';
 import { DocumentContentEntity } from '../entities/document-content.entity.js';
 import { DocumentEntity } from '../entities/document.entity.js';
 
@@ -29,30 +29,35 @@ export interface DocumentListFilter {
 const PENDING_STATUSES: DocumentStatus[] = [DocumentStatus.Queued, DocumentStatus.Processing];
 
 export interface StalePendingDocument {
+  tenant: TenantId;
   id: string;
   /** `updated_at` as Postgres prints it (microseconds): the token `claimStale` compares. */
   version: string;
 }
 
-/** The documents aggregate: the row and its raw upload. */
+/**
+ * The documents aggregate: the row and its raw upload. Every method that reads or changes a
+ * document takes its tenant and matches on it, so another tenant's document is simply not found.
+ */
 @Injectable()
 export class DocumentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * Stores the row and the upload in one transaction. With an idempotency key already used by
-   * the same API key, stores nothing and returns the earlier document with `created: false`.
+   * the same API key in the same tenant, stores nothing and returns the earlier document with `created: false`.
    */
   async createQueued(
+    tenant: TenantId,
     input: NewDocument,
     body: Buffer,
   ): Promise<{ document: DocumentEntity; created: boolean }> {
     return this.dataSource.transaction(async (manager) => {
-      // DO NOTHING only on the (api_key_id, idempotency_key) unique index: ids are fresh UUIDs.
+      // DO NOTHING only on the (tenant, api_key_id, idempotency_key) unique index: ids are fresh UUIDs.
       const inserted: unknown[] = await manager.query(
         `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256, metadata,
-                                idempotency_key, api_key_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                idempotency_key, api_key_id, tenant)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING
          RETURNING id`,
         [
@@ -66,11 +71,13 @@ export class DocumentsRepository {
           JSON.stringify(input.metadata),
           input.idempotencyKey,
           input.apiKeyId,
+          tenant,
         ],
       );
       if (inserted.length === 0 && input.idempotencyKey !== null) {
         const existing = await manager.findOneByOrFail(DocumentEntity, {
-          apiKeyId: input.apiKeyId ?? undefined,
+          tenant,
+          apiKeyId: input.apiKeyId === null ? IsNull() : input.apiKeyId,
           idempotencyKey: input.idempotencyKey,
         });
         return { document: existing, created: false };
@@ -80,15 +87,19 @@ export class DocumentsRepository {
     });
   }
 
-  findById(id: string): Promise<DocumentEntity | null> {
-    return this.dataSource.getRepository(DocumentEntity).findOneBy({ id });
+  findById(tenant: TenantId, id: string): Promise<DocumentEntity | null> {
+    return this.dataSource.getRepository(DocumentEntity).findOneBy({ tenant, id });
   }
 
   /** Newest first, keyset-paginated on (created_at, id); fetches one extra row to know whether a next page exists. */
-  async list(filter: DocumentListFilter): Promise<{ items: DocumentEntity[]; hasMore: boolean }> {
+  async list(
+    tenant: TenantId,
+    filter: DocumentListFilter,
+  ): Promise<{ items: DocumentEntity[]; hasMore: boolean }> {
     const query = this.dataSource
       .getRepository(DocumentEntity)
       .createQueryBuilder('d')
+      .where('d.tenant = :tenant', { tenant })
       .orderBy('d.created_at', 'DESC')
       .addOrderBy('d.id', 'DESC')
       .limit(filter.limit + 1);
@@ -103,40 +114,44 @@ export class DocumentsRepository {
   }
 
   /** Deletes the document; its upload, chunks and postings go with it (cascade). */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(DocumentEntity).delete({ id });
+  async delete(tenant: TenantId, id: string): Promise<boolean> {
+    const result = await this.dataSource.getRepository(DocumentEntity).delete({ tenant, id });
     return (result.affected ?? 0) > 0;
   }
 
-  async loadContent(id: string): Promise<Buffer | null> {
-    const row = await this.dataSource.getRepository(DocumentContentEntity).findOneBy({ documentId: id });
-    return row?.body ?? null;
+  async loadContent(tenant: TenantId, id: string): Promise<Buffer | null> {
+    const rows: { body: Buffer }[] = await this.dataSource.query(
+      `SELECT c.body FROM document_contents c JOIN documents d ON d.id = c.document_id
+       WHERE d.tenant = $1 AND d.id = $2`,
+      [tenant, id],
+    );
+    return rows[0]?.body ?? null;
   }
 
   /** Marks the start of an attempt; returns false when the document no longer exists (deleted meanwhile). */
-  async markProcessing(id: string): Promise<boolean> {
+  async markProcessing(tenant: TenantId, id: string): Promise<boolean> {
     const result = await this.dataSource
       .getRepository(DocumentEntity)
       .update(
-        { id },
+        { tenant, id },
         { status: DocumentStatus.Processing, progress: 0, error: null, attempts: () => 'attempts + 1' },
       );
     return (result.affected ?? 0) > 0;
   }
 
-  async updateProgress(id: string, progress: number): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ id }, { progress });
+  async updateProgress(tenant: TenantId, id: string, progress: number): Promise<void> {
+    await this.dataSource.getRepository(DocumentEntity).update({ tenant, id }, { progress });
   }
 
   /**
    * Ends an attempt that will be retried: back to `queued`, keeping the error for operators.
    * Only a document still in `processing` changes (not one indexed or deleted meanwhile).
    */
-  async markRetrying(id: string, error: string): Promise<void> {
+  async markRetrying(tenant: TenantId, id: string, error: string): Promise<void> {
     await this.dataSource
       .getRepository(DocumentEntity)
       .update(
-        { id, status: DocumentStatus.Processing },
+        { tenant, id, status: DocumentStatus.Processing },
         { status: DocumentStatus.Queued, error: error.slice(0, 2000) },
       );
   }
@@ -145,11 +160,11 @@ export class DocumentsRepository {
    * Gives up on a document that is still waiting for its index (`queued` or `processing`); one
    * indexed meanwhile stays indexed. Returns false when nothing changed.
    */
-  async markFailed(id: string, error: string): Promise<boolean> {
+  async markFailed(tenant: TenantId, id: string, error: string): Promise<boolean> {
     const result = await this.dataSource
       .getRepository(DocumentEntity)
       .update(
-        { id, status: In(PENDING_STATUSES) },
+        { tenant, id, status: In(PENDING_STATUSES) },
         { status: DocumentStatus.Failed, error: error.slice(0, 2000) },
       );
     return (result.affected ?? 0) > 0;
@@ -158,7 +173,8 @@ export class DocumentsRepository {
   /**
    * A page of documents that should have a live ingest job and have not changed for `staleForMs`,
    * oldest first, after `cursor` (the previous page's last row). `version` is `updated_at` at full
-   * precision, for `claimStale`.
+   * precision, for `claimStale`. Across every tenant: this is the reconciler's maintenance pass, and
+   * each row carries its tenant for the calls that follow.
    */
   async findStalePending(
     staleForMs: number,
@@ -166,7 +182,7 @@ export class DocumentsRepository {
     cursor?: StalePendingDocument,
   ): Promise<StalePendingDocument[]> {
     const rows: StalePendingDocument[] = await this.dataSource.query(
-      `SELECT id, updated_at::text AS version
+      `SELECT tenant, id, updated_at::text AS version
          FROM documents
          WHERE status IN ('queued', 'processing') -- literally the predicate of documents_pending_idx
            AND updated_at < now() - make_interval(secs => $1)
@@ -185,8 +201,8 @@ export class DocumentsRepository {
   async claimStale(document: StalePendingDocument): Promise<boolean> {
     const result: [unknown[], number] = await this.dataSource.query(
       `UPDATE documents SET updated_at = now()
-       WHERE id = $1 AND updated_at = $2::timestamptz AND status = ANY($3)`,
-      [document.id, document.version, PENDING_STATUSES],
+       WHERE id = $1 AND updated_at = $2::timestamptz AND status = ANY($3) AND tenant = $4`,
+      [document.id, document.version, PENDING_STATUSES, document.tenant],
     );
     return result[1] > 0;
   }

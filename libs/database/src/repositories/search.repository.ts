@@ -3,9 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import type { TenantId } from '#libs/contracts';
 import type { TextSearchConfig } from './chunk-index.repository.js';
 
-/** Corpus-wide figures BM25 needs besides the postings; read rarely and cached by the caller. */
+/** A tenant's corpus figures BM25 needs besides the postings; read rarely and cached by the caller. */
 export interface CorpusStats {
   /** Number of chunks (N). */
   chunkCount: number;
@@ -38,6 +39,8 @@ export interface Bm25Parameters {
 }
 
 export interface SearchRequest {
+  /** Only this tenant's chunks are ranked; document frequencies are counted within it too (ADR 0008). */
+  tenant: TenantId;
   lexemes: string[];
   limit: number;
   stats: CorpusStats;
@@ -110,7 +113,7 @@ const KNOWN_CONFIGS: readonly TextSearchConfig[] = ['english', 'russian', 'simpl
 
 const STATS_SQL = `
   SELECT language, chunk_count::int AS chunks, term_total::float8 AS terms
-  FROM corpus_stats WHERE chunk_count > 0`;
+  FROM corpus_stats WHERE tenant = $1 AND chunk_count > 0`;
 
 /*
  * Stop words are dropped under both stemmers, because the 'simple' configuration keeps them
@@ -147,14 +150,19 @@ interface SearchVariant {
  * once (index-only scan on (lexeme, chunk_id) INCLUDE (tf, chunk_length)), document frequencies are
  * counted from those same rows, and only the top chunks are joined to their text.
  *
- * Parameters: $1 lexemes, $2 N, $3 avgdl, $4 k1, $5 b, $6 limit, then optional collection,
+ * Parameters: $1 lexemes, $2 N, $3 avgdl, $4 k1, $5 b, $6 limit, $7 tenant, then optional collection,
  * the phrases' tsquery (all must match) and the exclusion tsquery.
+ *
+ * TENANCY: the tenant filter sits in the postings scan (the primary key leads with the tenant), so
+ * ranking, document frequencies included, only ever sees the tenant's own chunks. The check on the
+ * final rows repeats it on at most `limit` rows, so that no rewrite of the ranking can return a
+ * foreign chunk.
  */
 function searchSql(variant: SearchVariant): string {
   const params: string[] = [];
   const next = (cast: string): string => {
     params.push(cast);
-    return `$${6 + params.length}::${cast}`;
+    return `$${7 + params.length}::${cast}`;
   };
   const filters: string[] = [];
   if (variant.collection) {
@@ -183,7 +191,7 @@ function searchSql(variant: SearchVariant): string {
       SELECT lexeme, chunk_id, tf, chunk_length,
              count(*) OVER (PARTITION BY lexeme) AS df
       FROM chunk_terms
-      WHERE lexeme = ANY($1::text[])
+      WHERE tenant = $7::text AND lexeme = ANY($1::text[])
     ),
     scored AS (
       SELECT chunk_id,
@@ -207,6 +215,7 @@ function searchSql(variant: SearchVariant): string {
     JOIN chunks c ON c.id = t.chunk_id
     JOIN documents d ON d.id = c.document_id
     ${headlineQuery}
+    WHERE c.tenant = $7::text AND d.tenant = $7::text
     ORDER BY t.score DESC, t.chunk_id`;
 }
 
@@ -221,8 +230,8 @@ function searchSql(variant: SearchVariant): string {
 export class SearchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async readCorpusStats(): Promise<CorpusStats> {
-    const rows = await this.run<StatsRow>('search_corpus_stats', STATS_SQL, []);
+  async readCorpusStats(tenant: TenantId): Promise<CorpusStats> {
+    const rows = await this.run<StatsRow>('search_corpus_stats', STATS_SQL, [tenant]);
     let chunkCount = 0;
     let terms = 0;
     const configs: TextSearchConfig[] = [];
@@ -265,6 +274,7 @@ export class SearchRepository {
       request.bm25.k1,
       request.bm25.b,
       request.limit,
+      request.tenant,
     ];
     if (variant.collection) values.push(request.collection);
     if (variant.phrases) values.push(request.phraseQueries?.map((query) => `(${query})`).join(' & '));
