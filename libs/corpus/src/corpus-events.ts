@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { EventName, type CorpusChangedEvent } from '#libs/contracts';
+import { WalPositionRepository } from '#libs/database';
 import { CorpusVersion } from './corpus-version.js';
 
 export const CORPUS_EVENTS_CLIENT = Symbol('CORPUS_EVENTS_CLIENT');
@@ -12,10 +13,12 @@ export class CorpusEvents implements OnApplicationShutdown {
   constructor(
     @Inject(CORPUS_EVENTS_CLIENT) private readonly client: ClientProxy,
     private readonly version: CorpusVersion,
+    private readonly wal: WalPositionRepository,
   ) {}
 
   async corpusChanged(reason: CorpusChangedEvent['reason'], documentId: string): Promise<number> {
-    const version = await this.version.bump();
+    // Read replicas serve this version only once they have replayed past this position (ADR 0014).
+    const version = await this.version.bump(await this.wal.current());
     const event: CorpusChangedEvent = { namespace: this.version.namespace, version, reason, documentId };
     await lastValueFrom(this.client.emit(EventName.CorpusChanged, event), { defaultValue: undefined });
     return version;

@@ -10,6 +10,12 @@ const BUMP_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
 return redis.call('INCR', KEYS[1])`;
 
+/** Keeps the highest position recorded: writers may finish out of order. */
+const RECORD_LSN_SCRIPT = `
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > stored then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
+
 /** How often a process re-reads the version, in case it missed a `corpus.changed` message. */
 const REFRESH_INTERVAL_MS = 1_000;
 
@@ -45,11 +51,25 @@ export class CorpusVersion implements OnModuleDestroy {
     return this.version;
   }
 
-  /** Called after a change is committed to Postgres; returns the new version. */
-  async bump(): Promise<number> {
+  /**
+   * Called after a change is committed to Postgres, with the primary's WAL position read after
+   * that commit; returns the new version. The position is stored before the version moves, so
+   * whoever has seen a version finds a recorded position at or past all of its changes (ADR 0014).
+   */
+  async bump(walLsn: number): Promise<number> {
+    await this.redis.eval(RECORD_LSN_SCRIPT, 1, RedisKey.CorpusWalLsn, walLsn);
     const version = Number(await this.redis.eval(BUMP_SCRIPT, 1, RedisKey.CorpusVersion, Date.now()));
     this.observe(version);
     return version;
+  }
+
+  /**
+   * The WAL position a read replica must have replayed to serve any version published so far,
+   * or null when none was recorded (Redis lost it): then only the primary is safe to read.
+   */
+  async recordedWalLsn(): Promise<number | null> {
+    const stored = await this.redis.get(RedisKey.CorpusWalLsn);
+    return stored === null ? null : Number(stored);
   }
 
   /** Readers (gateways) poll as a safety net under the pub/sub events. */
