@@ -20,6 +20,17 @@ export const configSchema = z.object({
 
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/rag'),
   DATABASE_POOL_SIZE: int(1, 500).default(10),
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter((url) => url !== ''),
+    )
+    .pipe(z.array(z.url())),
+  DATABASE_REPLICA_MAX_WAIT_MS: int(0, 60_000).default(100),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   // May be wrapped in braces ("{rag}"), a Redis Cluster hash tag that keeps every key of a BullMQ
   // queue in one slot, as BullMQ requires on a cluster.

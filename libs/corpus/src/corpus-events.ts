@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { EventName, type CorpusChangedEvent, type TenantId } from '#libs/contracts';
+import { WalPositionRepository } from '#libs/database';
 import { CorpusVersion } from './corpus-version.js';
 
 export const CORPUS_EVENTS_CLIENT = Symbol('CORPUS_EVENTS_CLIENT');
@@ -12,6 +13,7 @@ export class CorpusEvents implements OnApplicationShutdown {
   constructor(
     @Inject(CORPUS_EVENTS_CLIENT) private readonly client: ClientProxy,
     private readonly version: CorpusVersion,
+    private readonly wal: WalPositionRepository,
   ) {}
 
   async corpusChanged(
@@ -19,7 +21,8 @@ export class CorpusEvents implements OnApplicationShutdown {
     reason: CorpusChangedEvent['reason'],
     documentId: string,
   ): Promise<number> {
-    const version = await this.version.bump(tenant);
+    // Read replicas serve this version only once they have replayed past this position (ADR 0014).
+    const version = await this.version.bump(tenant, await this.wal.current());
     const event: CorpusChangedEvent = {
       namespace: this.version.namespace,
       tenant,

@@ -10,6 +10,12 @@ const BUMP_SCRIPT = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)`;
 
+/** Keeps the highest position recorded: writers may finish out of order. */
+const RECORD_LSN_SCRIPT = `
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > stored then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
+
 /** How often a process re-reads the versions, in case it missed a `corpus.changed` message. */
 const REFRESH_INTERVAL_MS = 1_000;
 
@@ -49,13 +55,28 @@ export class CorpusVersion implements OnModuleDestroy {
     }
   }
 
-  /** Called after a change to the tenant's corpus is committed to Postgres; returns its new version. */
-  async bump(tenant: TenantId): Promise<number> {
+  /**
+   * Called after a change to the tenant's corpus is committed to Postgres, with the primary's WAL
+   * position read after that commit; returns the tenant's new version. The position is stored
+   * before the version moves, so whoever has seen a version finds a recorded position at or past
+   * all of its changes (ADR 0014). One position serves every tenant: it only ever moves forward.
+   */
+  async bump(tenant: TenantId, walLsn: number): Promise<number> {
+    await this.redis.eval(RECORD_LSN_SCRIPT, 1, RedisKey.CorpusWalLsn, walLsn);
     const version = Number(
       await this.redis.eval(BUMP_SCRIPT, 1, RedisKey.CorpusVersions, tenant, Date.now()),
     );
     this.observe(tenant, version);
     return version;
+  }
+
+  /**
+   * The WAL position a read replica must have replayed to serve any version published so far,
+   * or null when none was recorded (Redis lost it): then only the primary is safe to read.
+   */
+  async recordedWalLsn(): Promise<number | null> {
+    const stored = await this.redis.get(RedisKey.CorpusWalLsn);
+    return stored === null ? null : Number(stored);
   }
 
   /** Readers (gateways) poll as a safety net under the pub/sub events. */

@@ -6,8 +6,15 @@ import { ApiKeysRepository } from './repositories/api-keys.repository.js';
 import { ChunkIndexRepository } from './repositories/chunk-index.repository.js';
 import { DocumentsRepository } from './repositories/documents.repository.js';
 import { SearchRepository } from './repositories/search.repository.js';
+import { WalPositionRepository } from './replication/wal-position.repository.js';
 
-const REPOSITORIES = [ApiKeysRepository, ChunkIndexRepository, DocumentsRepository, SearchRepository];
+const REPOSITORIES = [
+  ApiKeysRepository,
+  ChunkIndexRepository,
+  DocumentsRepository,
+  SearchRepository,
+  WalPositionRepository,
+];
 
 /** The pooled connection for one process, sized by DATABASE_POOL_SIZE. Migrations run apart (`npm run migrate`). */
 @Module({})

@@ -7,3 +7,5 @@ export * from './repositories/api-keys.repository.js';
 export * from './repositories/chunk-index.repository.js';
 export * from './repositories/documents.repository.js';
 export * from './repositories/search.repository.js';
+export * from './replication/read-replica.js';
+export * from './replication/wal-position.repository.js';

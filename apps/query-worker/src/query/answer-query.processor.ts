@@ -3,7 +3,7 @@ import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } f
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppConfig } from '#libs/config';
 import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
-import { AnswerService } from '#libs/retrieval';
+import { ReadRouting } from './read-routing.js';
 
 /**
  * Answers questions from the index. QueryModule registers it through `configuredProcessor`
@@ -17,7 +17,7 @@ export class AnswerQueryProcessor
   private readonly logger = new Logger(AnswerQueryProcessor.name);
 
   constructor(
-    private readonly answers: AnswerService,
+    private readonly reads: ReadRouting,
     private readonly config: AppConfig,
   ) {
     super();
@@ -44,10 +44,16 @@ export class AnswerQueryProcessor
     }
     const started = performance.now();
     const { tenant, query, topK, collection, corpusVersion, requestId } = job.data;
-    const { answer, sources } = await this.answers.answer({ tenant, query, topK, collection, corpusVersion });
+    const { answer, sources, readFrom } = await this.reads.answer({
+      tenant,
+      query,
+      topK,
+      collection,
+      corpusVersion,
+    });
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     this.logger.debug(
-      `answered job ${job.id} (tenant ${tenant}, request ${requestId ?? '-'}): ${sources.length} sources in ${durationMs} ms`,
+      `answered job ${job.id} (tenant ${tenant}, request ${requestId ?? '-'}) from ${readFrom}: ${sources.length} sources in ${durationMs} ms`,
     );
     return { answer, sources, durationMs };
   }

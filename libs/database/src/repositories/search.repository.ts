@@ -228,7 +228,8 @@ function searchSql(variant: SearchVariant): string {
  */
 @Injectable()
 export class SearchRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** The primary's DataSource, or the pool of a read replica (see ReadReplica). */
+  constructor(@InjectDataSource() private readonly source: DataSource | Pool) {}
 
   async readCorpusStats(tenant: TenantId): Promise<CorpusStats> {
     const rows = await this.run<StatsRow>('search_corpus_stats', STATS_SQL, [tenant]);
@@ -313,6 +314,8 @@ export class SearchRepository {
   }
 
   private pool(): Pool {
-    return (this.dataSource.driver as PostgresDriver).master as Pool;
+    return this.source instanceof DataSource
+      ? ((this.source.driver as PostgresDriver).master as Pool)
+      : this.source;
   }
 }
