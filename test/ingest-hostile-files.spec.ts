@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { QueueName, SupportedMimeType } from '#libs/contracts';
+import { DEFAULT_TENANT, QueueName, SupportedMimeType } from '#libs/contracts';
 import type { DocumentEntity } from '#libs/database';
 import {
   deeplyNestedHtml,
@@ -60,7 +60,7 @@ describe('hostile files', () => {
   async function waitForEnd(id: string): Promise<DocumentEntity> {
     const deadline = Date.now() + 4 * TIMEOUT_MS;
     for (;;) {
-      const document = await harness.documents.findById(id);
+      const document = await harness.documents.findById(DEFAULT_TENANT, id);
       if (document?.status === 'indexed' || document?.status === 'failed') return document;
       if (Date.now() > deadline) throw new Error(`document ${id} still ${document?.status}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -85,7 +85,7 @@ describe('hostile files', () => {
     // The poison holds one extraction thread; the queue and the worker's event loop go on.
     const ordinary = await harness.upload('An ordinary note about passwords.', SupportedMimeType.PlainText);
     const indexed = await harness.waitForStatus(ordinary, 'indexed', 4 * TIMEOUT_MS);
-    assert.equal((await harness.documents.findById(poison))?.status, 'processing');
+    assert.equal((await harness.documents.findById(DEFAULT_TENANT, poison))?.status, 'processing');
     t.diagnostic(
       `ordinary document indexed while the poison was still processing: ${indexed.chunkCount} chunk`,
     );

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import pg from 'pg';
-import { RedisKey } from '#libs/contracts';
+import { DEFAULT_TENANT, RedisKey } from '#libs/contracts';
 import { ReadReplica } from '#libs/database';
 import { RedisClient } from '#libs/redis';
 import { AnswerService, DEFAULT_BM25, Retriever, type RetrievalRequest } from '#libs/retrieval';
@@ -39,9 +39,11 @@ describe('query workers read from a streaming replica (DATABASE_REPLICA_URLS)', 
     return replicaSql;
   };
   const redis = (): RedisClient => worker.get(RedisClient, { strict: false });
-  const version = async (): Promise<number> => Number(await redis().get(RedisKey.CorpusVersion));
+  const version = async (): Promise<number> =>
+    Number(await redis().hget(RedisKey.CorpusVersions, DEFAULT_TENANT));
   const recordedLsn = async (): Promise<number> => Number(await redis().get(RedisKey.CorpusWalLsn));
   const question = (query: string, corpusVersion: number): RetrievalRequest => ({
+    tenant: DEFAULT_TENANT,
     query,
     topK: 5,
     collection: null,

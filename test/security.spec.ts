@@ -254,7 +254,7 @@ describe('logs of a gateway process', () => {
     );
     assert.equal((await fetch(`${baseUrl}/metrics`, { headers: bearer(metricsToken) })).status, 200);
     // The 504 is logged with its request id: the log is really being written.
-    await waitFor(async () => (output.includes(requestId) ? true : undefined), {
+    await waitFor(() => Promise.resolve(output.includes(requestId) ? true : undefined), {
       timeoutMs: 10_000,
       what: 'the timed-out query in the log',
     });

@@ -23,7 +23,7 @@ while (pdf.length < mib * 2 ** 20) {
     paragraphs.push(ENGLISH_PARAGRAPHS[i % ENGLISH_PARAGRAPHS.length]);
   pdf = await pdfWithText(paragraphs);
 }
-console.log(`PDF: ${(pdf.length / 2 ** 20).toFixed(1)} MiB, ${paragraphs.length} paragraphs`);
+process.stdout.write(`PDF: ${(pdf.length / 2 ** 20).toFixed(1)} MiB, ${paragraphs.length} paragraphs\n`);
 
 async function measure(what: string, run: () => Promise<number>): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -32,9 +32,9 @@ async function measure(what: string, run: () => Promise<number>): Promise<void> 
   const characters = await run();
   const wallMs = performance.now() - startedAt;
   delay.disable();
-  console.log(
+  process.stdout.write(
     `${what}: ${characters} characters in ${Math.round(wallMs)} ms; event-loop delay max ` +
-      `${(delay.max / 1e6).toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms`,
+      `${(delay.max / 1e6).toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms\n`,
   );
 }
 

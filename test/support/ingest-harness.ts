@@ -139,7 +139,7 @@ export class IngestHarness {
     } catch (error) {
       // Tell "never published" (the job did not get there) from "not heard".
       const state = await this.producer.queue(QueueName.Ingest).getJobState(documentId);
-      const document = await this.documents.findById(documentId);
+      const document = await this.documents.findById(DEFAULT_TENANT, documentId);
       throw new Error(
         `${(error as Error).message}; ${this.events.length} events heard, job ${state}, ` +
           `document ${document?.status ?? 'gone'} after ${document?.attempts ?? 0} attempts`,
