@@ -40,8 +40,9 @@ export async function registerOverloadShedding(
   // does not go on with the request; nullish lets the request through. Its typings omit the
   // first case. Sending from the handler instead would race the async onSend hooks.
   const shed = (request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined => {
-    const route = request.routeOptions.url;
-    if (EXEMPT_ROUTES.has(route) || route?.startsWith(EXEMPT_PREFIX) === true) return undefined;
+    // The path, not the route: with the dashboard off its 404 must stay a 404 too.
+    if (EXEMPT_ROUTES.has(request.routeOptions.url) || request.url.startsWith(EXEMPT_PREFIX))
+      return undefined;
     void reply.status(503).header('retry-after', String(thresholds.retryAfterS));
     return body;
   };
