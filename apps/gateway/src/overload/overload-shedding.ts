@@ -55,8 +55,9 @@ export async function registerOverloadShedding(
     done();
   });
   const shed = (request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined => {
-    const route = request.routeOptions.url;
-    if (!armed || EXEMPT_ROUTES.has(route) || route?.startsWith(EXEMPT_PREFIX) === true) return undefined;
+    // The path, not the route: with the dashboard off its 404 must stay a 404 too.
+    if (!armed || EXEMPT_ROUTES.has(request.routeOptions.url) || request.url.startsWith(EXEMPT_PREFIX))
+      return undefined;
     void reply.status(503).header('retry-after', String(thresholds.retryAfterS));
     return body;
   };
