@@ -32,7 +32,12 @@ export class RateLimitService {
   constructor(
     private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Each RLF limiter defines its Lua command on the shared client. Defined while requests are
+    // in flight, an auto-pipeline created before it lacks the command and its callbacks crash the
+    // process ("results[i] is not iterable", ioredis#1931): define it once, before any traffic.
+    this.limiter(config.DEFAULT_RATE_LIMIT_PER_MINUTE);
+  }
 
   /** Budget for an authenticated key; `null` means DEFAULT_RATE_LIMIT_PER_MINUTE. */
   consumeForKey(keyId: string, rateLimit: number | null): Promise<RateLimitDecision> {
