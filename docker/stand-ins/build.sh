@@ -16,7 +16,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 compose_file="$here/../compose.yaml"
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
-label='rag-gateway.stand-in=true'
 
 # The tags compose names (one place to change them: docker/compose.yaml).
 compose_image() { sed -nE "s|^ +image: ('?)($1:[^' ]+)\\1 *$|\\2|p" "$compose_file" | head -n 1; }
@@ -100,7 +99,7 @@ APT
     "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/log/* "$rootfs"/tmp/*
   # This machine's CA bundle (see the header); apt itself uses plain HTTP mirrors.
   install -D -m 0644 "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' --change "LABEL $label" - "$debian_image" >/dev/null
+  tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' - "$debian_image" >/dev/null
   rm -rf "$rootfs"
   log "$debian_image built in $(seconds_since "$started") s"
 }
@@ -127,7 +126,7 @@ build_dir() {
   cp -a "$here/$dir/." "$context/"
   "$stage" "$context"
   log "building $image"
-  if ! docker_build --label "$label" --build-arg "BASE=$debian_image" -t "$image" "$context" >"$work/$dir.log" 2>&1; then
+  if ! docker_build --build-arg "BASE=$debian_image" -t "$image" "$context" >"$work/$dir.log" 2>&1; then
     tail -n 40 "$work/$dir.log" >&2
     log "$image FAILED"
     return 1
@@ -172,4 +171,6 @@ present "$prometheus_image" || { build_dir "$prometheus_image" prometheus nothin
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 ((failed == 0)) || { log "some stand-ins failed to build"; exit 1; }
-docker image ls --filter "label=$label" --format '  {{.Repository}}:{{.Tag}} {{.Size}}'
+for image in "${images[@]}"; do
+  log "$image $(docker image inspect "$image" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+done
