@@ -97,6 +97,8 @@ async function main(): Promise<void> {
       GATEWAY_WORKERS: '1',
       INGEST_WORKER_REPLICAS: '1',
       QUERY_WORKER_REPLICAS: '1',
+      // Two jobs at once per worker: eight questions in flight must then reach both query workers.
+      QUERY_CONCURRENCY: '2',
       // The query workers log each answered job at debug: how this test sees which replica answered.
       LOG_LEVEL: 'debug',
     },
