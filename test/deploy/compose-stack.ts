@@ -86,6 +86,9 @@ async function main(): Promise<void> {
     process.env.DEPLOY_TEST_PROJECT ?? 'ragdeploytest',
     path.join(root, 'docker/compose.yaml'),
     {
+      // docker-compose 1.29 gives up on an engine call after 60 s; creating a container on vfs (a full
+      // copy of its image) on a busy host can take longer.
+      COMPOSE_HTTP_TIMEOUT: '600',
       RAG_GATEWAY_TAG: imageTag,
       HTTP_PORT: String(httpPort),
       PROMETHEUS_PORT: String(prometheusPort),
