@@ -18,13 +18,20 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-dns-prefetch-control': 'off',
 };
 
-/** The OpenAPI UI is a page: it may load its own scripts and styles (Swagger UI inlines a style). */
-const DOCS_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+/**
+ * The OpenAPI UI and the queue dashboard are pages: they may load their own scripts and styles
+ * (both inline a style; bull-board loads its fonts from Google Fonts).
+ */
+const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   ...API_SECURITY_HEADERS,
   'content-security-policy':
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "default-src 'self'; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; " +
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data:; frame-ancestors 'none'; " +
+    "base-uri 'none'; form-action 'self'",
 };
 
+const isPage = (url: string) => url.startsWith('/docs') || url.startsWith('/admin/');
+
 export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  void reply.headers(request.url.startsWith('/docs') ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS);
+  void reply.headers(isPage(request.url) ? PAGE_SECURITY_HEADERS : API_SECURITY_HEADERS);
 }
