@@ -158,7 +158,7 @@ describe('hostile input, generated (fast-check)', () => {
     let retried = 0;
     const lane = async () => {
       for (let index = next++; index < requests.length; index = next++) {
-        const request = requests[index] as FuzzRequest;
+        const request = requests[index];
         let problem: string | undefined;
         try {
           // A hostile request answered before its body was read closes its connection; the next

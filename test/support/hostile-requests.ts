@@ -378,7 +378,7 @@ const multipartUpload: fc.Arbitrary<FuzzRequest> = fc
       quoted: `multipart/form-data; boundary="${boundary}"`,
       missing: 'multipart/form-data',
       empty: 'multipart/form-data; boundary=',
-    }[boundaryKind] as string;
+    }[boundaryKind];
     return {
       route: 'POST /documents (multipart)',
       method: 'POST' as const,
@@ -408,8 +408,7 @@ const listDocuments: fc.Arbitrary<FuzzRequest> = fc
     const query = Object.entries(params)
       .flatMap(([name, values]) =>
         values.map(
-          (value) =>
-            `${encode(name)}=${raw ? headerSafe(value).replace(/[\s#]/g, '') : encode(value)}`,
+          (value) => `${encode(name)}=${raw ? headerSafe(value).replace(/[\s#]/g, '') : encode(value)}`,
         ),
       )
       .join('&');
