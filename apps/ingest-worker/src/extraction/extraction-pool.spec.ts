@@ -14,7 +14,8 @@ parentPort.on('message', (task) => {
   if (task.mimeType === 'hang') for (;;) {}
   if (task.mimeType === 'oom') { const hog = []; for (;;) hog.push(new Array(100_000).fill(hog.length)); }
   parentPort.postMessage({ ok: true, text: String(task.body.byteLength), chunks: [] });
-});`;
+});
+parentPort.postMessage('ready');`;
 
 const task = (mimeType: string): ExtractionTask => ({
   body: new Uint8Array(3),

@@ -27,6 +27,7 @@ export class ExtractionPool {
   private readonly idle: Worker[] = [];
   private readonly busy = new Set<Worker>();
   private readonly queue: Array<(worker: Worker) => void> = [];
+  private readonly ready = new WeakMap<Worker, Promise<void>>();
   private closed = false;
 
   /** `threadFile` is the thread's entry point; tests swap in one that misbehaves on purpose. */
@@ -85,12 +86,23 @@ export class ExtractionPool {
     const worker = new Worker(this.threadFile, {
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb },
     });
+    // The thread says when its parsers are loaded; a slow start (a busy machine) is not the
+    // document's fault and must not count against its time limit.
+    this.ready.set(
+      worker,
+      new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`extraction thread exited at start (code ${code})`)));
+      }),
+    );
     // An idle thread must not keep the process alive.
     worker.unref();
     return worker;
   }
 
-  private runOn(worker: Worker, task: ExtractionTask): Promise<ExtractionOutcome> {
+  private async runOn(worker: Worker, task: ExtractionTask): Promise<ExtractionOutcome> {
+    await this.ready.get(worker);
     return new Promise<ExtractionOutcome>((resolve, reject) => {
       const settle = (): void => {
         clearTimeout(timer);

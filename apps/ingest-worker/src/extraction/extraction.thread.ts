@@ -39,3 +39,5 @@ function readableFailure(error: unknown): string {
 parentPort?.on('message', (task: ExtractionTask) => {
   void extract(task).then((outcome) => parentPort?.postMessage(outcome));
 });
+// Loaded (the parsers are imported above): the pool starts the task's clock from here.
+parentPort?.postMessage('ready');
