@@ -1,0 +1,206 @@
+/**
+ * BM25 statistics per tenant or shared (ADR 0008)? SciFact split across two tenants, each
+ * question asked by the tenant holding (most of) its relevant abstracts and judged on that
+ * tenant's abstracts only, ranked two ways:
+ *
+ *   per tenant  the product: the tenant's own postings, document frequencies, N and average length;
+ *   shared      the same ranking and the same tenant filter, but statistics over both tenants'
+ *               abstracts (every abstract loaded once more into one tenant, its collection naming
+ *               its owner, and searched with that collection).
+ *
+ * Two splits: even (50/50) and skewed (10/90, where the small tenant's statistics are the noisiest).
+ *
+ *   node dist/scripts/eval/scifact-tenants.js [--data DIR]
+ *
+ * Env: SCIFACT_DIR (default ../shared/eval/scifact), EVAL_DATABASE_URL (server for the scratch database).
+ */
+import 'reflect-metadata';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { parseTenantId, type TenantId } from '#libs/contracts';
+import { ChunkIndexRepository, createDataSource, runMigrations, SearchRepository } from '#libs/database';
+import { DEFAULT_BM25, Retriever } from '#libs/retrieval';
+
+interface Abstract {
+  id: string;
+  title: string;
+  text: string;
+}
+
+type Qrels = Map<string, Map<string, number>>;
+
+const { values: args } = parseArgs({
+  options: { data: { type: 'string', default: process.env.SCIFACT_DIR ?? '../shared/eval/scifact' } },
+});
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function readJsonLines<T>(file: string): Promise<T[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+async function readQrels(file: string): Promise<Qrels> {
+  const qrels: Qrels = new Map();
+  for (const line of (await readFile(file, 'utf8')).split(/\r?\n/u).slice(1)) {
+    const [queryId, corpusId, score] = line.split('\t');
+    if (queryId === undefined || corpusId === undefined || Number(score) <= 0) continue;
+    const judged = qrels.get(queryId) ?? new Map<string, number>();
+    judged.set(corpusId, Number(score));
+    qrels.set(queryId, judged);
+  }
+  return qrels;
+}
+
+/** The product's indexing (title with the first chunk, one chunk per abstract), into `tenant`. */
+async function load(
+  dataSource: DataSource,
+  abstracts: Abstract[],
+  tenant: TenantId,
+  collectionOf: (abstract: Abstract) => string,
+  corpusIdOf: Map<string, string>,
+): Promise<void> {
+  await dataSource.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING`, [tenant]);
+  const rows = abstracts.map((abstract) => ({ id: randomUUID(), abstract }));
+  await dataSource.query(
+    `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
+     SELECT id, $2, collection, title, 'processing', 1, 'text/plain', 'x'
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, collection text, title text)`,
+    [
+      JSON.stringify(
+        rows.map(({ id, abstract }) => ({ id, collection: collectionOf(abstract), title: abstract.title })),
+      ),
+      tenant,
+    ],
+  );
+  const writer = new ChunkIndexRepository(dataSource);
+  for (const { id, abstract } of rows) {
+    corpusIdOf.set(id, abstract.id);
+    await writer.replaceChunks(tenant, id, [
+      { content: abstract.text, language: 'english', startOffset: 0, endOffset: abstract.text.length },
+    ]);
+  }
+}
+
+function ndcgAt10(ranked: string[], judged: Map<string, number>): number {
+  let dcg = 0;
+  ranked.slice(0, 10).forEach((id, i) => (dcg += (judged.get(id) ?? 0) / Math.log2(i + 2)));
+  const ideal = [...judged.values()].sort((a, b) => b - a).slice(0, 10);
+  const idcg = ideal.reduce((sum, gain, i) => sum + gain / Math.log2(i + 2), 0);
+  return idcg === 0 ? 0 : dcg / idcg;
+}
+
+interface Split {
+  label: string;
+  /** Which of the two tenants an abstract goes to. */
+  side: (abstract: Abstract) => 0 | 1;
+}
+
+/** A stable pseudo-random number in [0, 1) per abstract, so the splits are reproducible. */
+function unit(abstract: Abstract): number {
+  return createHash('sha256').update(abstract.id).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+const SPLITS: Split[] = [
+  { label: 'even 50/50', side: (abstract) => (unit(abstract) < 0.5 ? 0 : 1) },
+  { label: 'skewed 10/90', side: (abstract) => (unit(abstract) < 0.1 ? 0 : 1) },
+];
+
+async function main(): Promise<void> {
+  const dir = args.data;
+  const abstracts = (
+    await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))
+  ).map((row) => ({ id: row._id, title: row.title, text: row.text }));
+  const questions = await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'));
+  const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
+
+  const serverUrl = new URL(process.env.EVAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const databaseName = `rag_eval_tenants_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${databaseName}`;
+  await runMigrations(databaseUrl.toString());
+  const dataSource = createDataSource({
+    url: databaseUrl.toString(),
+    poolSize: 2,
+    applicationName: 'rag-gateway:eval',
+  });
+  try {
+    await dataSource.initialize();
+    const retriever = new Retriever(new SearchRepository(dataSource), DEFAULT_BM25);
+    out(
+      `SciFact test questions, BM25 k1 ${DEFAULT_BM25.k1} b ${DEFAULT_BM25.b}, nDCG@10 on the asking tenant's abstracts`,
+    );
+    for (const [index, split] of SPLITS.entries()) {
+      const started = Date.now();
+      const own = [parseTenantId(`split${index}-a`), parseTenantId(`split${index}-b`)] as const;
+      const shared = parseTenantId(`split${index}-shared`);
+      const corpusIdOf = new Map<string, string>();
+      const sideOf = new Map(abstracts.map((abstract) => [abstract.id, split.side(abstract)]));
+      for (const side of [0, 1] as const) {
+        await load(
+          dataSource,
+          abstracts.filter((abstract) => sideOf.get(abstract.id) === side),
+          own[side],
+          () => 'scifact',
+          corpusIdOf,
+        );
+      }
+      await load(dataSource, abstracts, shared, (abstract) => own[split.side(abstract)], corpusIdOf);
+      await dataSource.query('VACUUM ANALYZE');
+
+      const sums = [0, 1].map(() => ({ perTenant: 0, shared: 0, questions: 0 }));
+      for (const question of questions) {
+        const judged = test.get(question._id);
+        if (judged === undefined) continue;
+        const counts = [0, 0];
+        for (const id of judged.keys()) counts[sideOf.get(id) ?? 0]++;
+        const side = counts[1] > counts[0] ? 1 : 0;
+        const ownJudged = new Map([...judged].filter(([id]) => sideOf.get(id) === side));
+        const rank = async (tenant: TenantId, collection: string | null): Promise<string[]> => {
+          const { hits } = await retriever.retrieve({
+            tenant,
+            collection,
+            query: question.text,
+            topK: 100,
+            corpusVersion: 1,
+            snippets: false,
+          });
+          return hits.map((hit) => corpusIdOf.get(hit.documentId) ?? '');
+        };
+        const sum = sums[side];
+        sum.perTenant += ndcgAt10(await rank(own[side], null), ownJudged);
+        sum.shared += ndcgAt10(await rank(shared, own[side]), ownJudged);
+        sum.questions++;
+      }
+      for (const side of [0, 1] as const) {
+        const sum = sums[side];
+        const size = abstracts.filter((abstract) => sideOf.get(abstract.id) === side).length;
+        out(
+          `${split.label}, tenant ${side === 0 ? 'A' : 'B'} (${size} abstracts, ${sum.questions} questions): ` +
+            `per-tenant statistics ${(sum.perTenant / sum.questions).toFixed(4)}, shared ${(sum.shared / sum.questions).toFixed(4)}`,
+        );
+      }
+      const total = sums[0].questions + sums[1].questions;
+      out(
+        `${split.label}, all ${total} questions: per-tenant ${((sums[0].perTenant + sums[1].perTenant) / total).toFixed(4)}, ` +
+          `shared ${((sums[0].shared + sums[1].shared) / total).toFixed(4)} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      );
+    }
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    const admin = new pg.Client({ connectionString: serverUrl.toString() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+await main();
