@@ -37,6 +37,8 @@ export async function createTestEnvironment(
     // The suite runs on busy shared machines, where event-loop delay is the neighbours' load:
     // shedding is tested on its own (overload-shedding.spec.ts), not left to chance in every test.
     OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
+    // Several worker apps run in one test process: each takes a free port for its HTTP endpoints.
+    WORKER_HTTP_PORT: '0',
     ...overrides,
   });
   await runMigrations(config.DATABASE_URL);

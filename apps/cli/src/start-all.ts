@@ -18,6 +18,16 @@ const APPS = {
 const config = loadConfig();
 const logger = createLogger('start-all', config.LOG_LEVEL);
 
+// Both workers read the one WORKER_HTTP_PORT: a fixed value would make them collide. Unset, they
+// take their defaults (ingest 8001, query 8002); 0 gives each a free port.
+if (config.WORKER_HTTP_PORT !== undefined && config.WORKER_HTTP_PORT !== 0) {
+  logger.fatal(
+    { WORKER_HTTP_PORT: config.WORKER_HTTP_PORT },
+    'npm start runs two workers: leave WORKER_HTTP_PORT unset (8001 and 8002) or 0 (free ports)',
+  );
+  process.exit(1);
+}
+
 const applied = await runMigrations(config.DATABASE_URL);
 logger.info({ applied }, applied.length === 0 ? 'schema up to date' : 'migrations applied');
 

@@ -24,7 +24,7 @@ const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
 export interface GatewayAppOptions {
   /**
-   * One worker of a node:cluster: the primary runs the job-metrics collector, answers /metrics
+   * One worker of a node:cluster: the primary runs the queue-depth exporter, answers /metrics
    * for the cluster and coordinates shutdown, so the app leaves those to it.
    */
   clusterWorker?: boolean;

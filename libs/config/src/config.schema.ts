@@ -60,6 +60,9 @@ export const configSchema = z.object({
   EXTRACTION_TIMEOUT_MS: int(100).default(60_000),
   EXTRACTION_MEMORY_MB: int(32, 16_384).default(512),
 
+  /** Each worker's own HTTP port (health, metrics); unset: 8001 for the ingest worker, 8002 for the query worker. */
+  WORKER_HTTP_PORT: int(0, 65535).optional(),
+
   METRICS_TOKEN: optionalSecret,
   /** Comma-separated origins (`https://app.example.com`) allowed cross-origin; empty: CORS off. */
   CORS_ORIGINS: z

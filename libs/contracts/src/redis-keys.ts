@@ -7,4 +7,6 @@ export const RedisKey = {
   CorpusWalLsn: 'corpus:wal-lsn',
   QueryCache: (cacheKey: string) => `qcache:${cacheKey}`,
   RateLimit: 'rl',
+  /** Held by the one process that exports queue depths for the whole deployment (a lease with a TTL). */
+  QueueDepthLease: 'metrics:queue-depth-lease',
 } as const;

@@ -1,2 +1,3 @@
 export * from './logger.js';
 export * from './metric-names.js';
+export * from './metrics-token.js';

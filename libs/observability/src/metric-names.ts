@@ -8,4 +8,10 @@ export const MetricName = {
   QueryCacheMisses: 'query_cache_misses_total',
   IngestJobDuration: 'ingest_job_duration_seconds',
   QueryJobDuration: 'query_job_duration_seconds',
+  QueueDepthExporter: 'queue_depth_exporter',
+  WorkerJobsCompleted: 'worker_jobs_completed_total',
+  WorkerJobsFailed: 'worker_jobs_failed_total',
+  WorkerJobsRetried: 'worker_jobs_retried_total',
+  WorkerJobsActive: 'worker_jobs_active',
+  WorkerConsuming: 'worker_consuming',
 } as const;

@@ -2,9 +2,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '#libs/config';
 import { createLogger } from '#libs/observability';
+import { QueueDepthExporter } from '#libs/queues';
 import { DASHBOARD_OFF_MESSAGE } from '../admin/dashboard-off.js';
 import { MetricsRelayPrimary } from '../metrics/cluster-relay.js';
-import { JobMetricsCollector } from '../metrics/job-metrics-collector.js';
 import { SHUTDOWN_MESSAGE } from './messages.js';
 
 /** A worker that dies sooner than this after its start counts as crash-looping: back off. */
@@ -16,13 +16,13 @@ const SHUTDOWN_GRACE_MS = 30_000;
 
 /**
  * The node:cluster primary: forks GATEWAY_WORKERS gateway processes and replaces those that die,
- * runs the one job-metrics collector of this deployment unit, answers the workers' /metrics
+ * competes for the deployment's queue-depth lease (ADR 0021), answers the workers' /metrics
  * relay, and on SIGINT/SIGTERM lets every worker drain before it exits.
  */
 export async function runPrimary(config: AppConfig): Promise<void> {
   const logger = createLogger('gateway-primary', config.LOG_LEVEL);
   const registry = new Registry();
-  const collector = new JobMetricsCollector(config, registry, logger);
+  const exporter = new QueueDepthExporter(config, registry, logger);
   const liveWorkers = (): Worker[] =>
     Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker?.isConnected() === true);
   const relay = new MetricsRelayPrimary(liveWorkers, registry);
@@ -76,7 +76,9 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     }, SHUTDOWN_GRACE_MS).unref();
   };
   const finish = async (): Promise<void> => {
-    await collector.close().catch((error: Error) => logger.warn({ err: error }, 'collector close failed'));
+    await exporter
+      .close()
+      .catch((error: Error) => logger.warn({ err: error }, 'queue depth exporter close failed'));
     logger.info('gateway stopped');
     process.exit(0);
   };
@@ -86,8 +88,6 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   for (let i = 0; i < config.GATEWAY_WORKERS; i++) fork();
   logger.info({ workers: config.GATEWAY_WORKERS }, 'gateway primary started');
   if (config.ADMIN_USER === undefined) logger.info(DASHBOARD_OFF_MESSAGE);
-  // Queue metrics are not worth delaying the workers for; the collector retries on its own.
-  await collector
-    .start()
-    .catch((error: Error) => logger.error({ err: error }, 'job metrics collector failed'));
+  // Queue depths are not worth delaying the workers for; the exporter retries every round.
+  await exporter.start().catch((error: Error) => logger.error({ err: error }, 'queue depth exporter failed'));
 }

@@ -7,7 +7,7 @@ export abstract class MetricsSource {
   abstract render(): Promise<string>;
 }
 
-/** One process: its registry already holds the job collector's series. */
+/** One process: its registry already holds the queue-depth exporter's series. */
 export class LocalMetricsSource extends MetricsSource {
   constructor(private readonly metrics: GatewayMetrics) {
     super();

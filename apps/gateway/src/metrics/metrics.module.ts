@@ -8,36 +8,36 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { createLogger } from '#libs/observability';
+import { QueueDepthExporter } from '#libs/queues';
 import { GatewayMetrics } from './gateway-metrics.js';
-import { JobMetricsCollector } from './job-metrics-collector.js';
 import { MetricsController } from './metrics.controller.js';
 import { ClusterMetricsSource, LocalMetricsSource, MetricsSource } from './metrics-source.js';
 
-/** Runs the job collector inside the app when the app is the whole deployment unit (one process). */
+/** Competes for the queue-depth lease inside the app when the app is the whole deployment unit (one process). */
 @Injectable()
-class InProcessJobMetrics implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly collector: JobMetricsCollector;
+class InProcessQueueDepth implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly exporter: QueueDepthExporter;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: GatewayMetrics) {
-    this.collector = new JobMetricsCollector(
+    this.exporter = new QueueDepthExporter(
       config,
       metrics.registry,
-      createLogger('gateway', config.LOG_LEVEL).child({ context: JobMetricsCollector.name }),
+      createLogger('gateway', config.LOG_LEVEL).child({ context: QueueDepthExporter.name }),
     );
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.collector.start();
+    await this.exporter.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.collector.close();
+    await this.exporter.close();
   }
 }
 
 export interface MetricsModuleOptions {
   /**
-   * This process is one node:cluster worker: the primary runs the job collector and merges
+   * This process is one node:cluster worker: the primary runs the queue-depth exporter and merges
    * every worker's series, so /metrics is relayed to it.
    */
   clusterWorker: boolean;
@@ -63,7 +63,7 @@ export class MetricsModule {
               inject: [GatewayMetrics],
               useFactory: (metrics: GatewayMetrics) => new LocalMetricsSource(metrics),
             },
-        ...(clusterWorker ? [] : [InProcessJobMetrics]),
+        ...(clusterWorker ? [] : [InProcessQueueDepth]),
       ],
       exports: [GatewayMetrics],
     };

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { QueueName } from '#libs/contracts';
+import { bullPrefix } from '#libs/queues';
+import { redisOptionsFromUrl } from '#libs/redis';
+import { WorkerMetrics } from '#libs/worker-http';
+import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+
+/** The value of one series line of a registry's text, e.g. `worker_jobs_failed_total{queue="ingest"}`. */
+const valueOf = (text: string, series: string): number | undefined => {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+/**
+ * WorkerMetrics on a real BullMQ worker and queue: each job is counted once, by outcome, by the
+ * worker that ran it.
+ */
+describe('worker job metrics', () => {
+  let env: TestEnvironment;
+  let queue: Queue;
+  let worker: Worker;
+  let metrics: WorkerMetrics;
+  let release: () => void = () => undefined;
+
+  before(async () => {
+    env = await createTestEnvironment();
+    const connection = { ...redisOptionsFromUrl(env.config.REDIS_URL), maxRetriesPerRequest: null };
+    const prefix = bullPrefix(env.config);
+    queue = new Queue(QueueName.Ingest, { connection, prefix });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    worker = new Worker(
+      QueueName.Ingest,
+      async (job) => {
+        const kind = (job.data as { kind: string }).kind;
+        if (kind === 'hold') await held;
+        if (kind === 'flaky' && job.attemptsMade === 0) throw new Error('transient');
+        if (kind === 'broken') throw new UnrecoverableError('cannot be read');
+        if (kind === 'failing') throw new Error('always fails');
+        return { durationMs: 250 };
+      },
+      { connection, prefix, concurrency: 4 },
+    );
+    metrics = new WorkerMetrics(QueueName.Ingest);
+    metrics.observe(worker);
+  });
+  after(async () => {
+    release();
+    await worker?.close();
+    await queue?.close();
+    await env?.cleanup();
+  });
+
+  const scrape = (): Promise<string> => metrics.registry.metrics();
+  const label = '{queue="ingest"}';
+
+  it('counts completions, retried attempts and final failures apart, and active jobs while they run', async () => {
+    await queue.add('ok', { kind: 'ok' });
+    await queue.add('flaky', { kind: 'flaky' }, { attempts: 2 });
+    await queue.add('broken', { kind: 'broken' }, { attempts: 3 });
+    await queue.add('failing', { kind: 'failing' }, { attempts: 2 });
+    await queue.add('hold', { kind: 'hold' });
+
+    const text = await waitFor(
+      async () => {
+        const current = await scrape();
+        const settled =
+          valueOf(current, `worker_jobs_completed_total${label}`) === 2 &&
+          valueOf(current, `worker_jobs_failed_total${label}`) === 2;
+        return settled ? current : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the four short jobs to settle' },
+    );
+    // flaky: one retried attempt then a completion; failing: one retried attempt then a failure;
+    // broken: unrecoverable, failed at once with attempts left.
+    assert.equal(valueOf(text, `worker_jobs_retried_total${label}`), 2);
+    assert.equal(valueOf(text, `worker_jobs_active${label}`), 1, 'the held job is active');
+    assert.equal(valueOf(text, 'ingest_job_duration_seconds_count'), 2);
+    assert.equal(valueOf(text, 'ingest_job_duration_seconds_sum'), 0.5, 'durationMs of each result');
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+
+    release();
+    await waitFor(
+      async () => (valueOf(await scrape(), `worker_jobs_completed_total${label}`) === 3 ? true : undefined),
+      { timeoutMs: 30_000, what: 'the held job to complete' },
+    );
+    assert.equal(valueOf(await scrape(), `worker_jobs_active${label}`), 0);
+  });
+});
