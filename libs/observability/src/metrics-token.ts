@@ -4,8 +4,8 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 
 /**
  * Whether an `Authorization` header carries `Bearer <METRICS_TOKEN>`; always true when no token is
- *  set. Compared as SHA-256 digests (equal lengths) in constant time. Used by
- * the workers' /metrics, protected like the gateway's (MetricsController).
+ * set. Compared as SHA-256 digests (equal lengths) in constant time. Used by the workers'
+ * /metrics, protected like the gateway's (MetricsController).
  */
 export function metricsAuthorization(
   token: string | undefined,
