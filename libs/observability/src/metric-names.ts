@@ -13,5 +13,4 @@ export const MetricName = {
   WorkerJobsFailed: 'worker_jobs_failed_total',
   WorkerJobsRetried: 'worker_jobs_retried_total',
   WorkerJobsActive: 'worker_jobs_active',
-  WorkerConsuming: 'worker_consuming',
 } as const;
