@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema } from '#libs/config';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { MetricName } from '#libs/observability';
 
 /**
@@ -128,8 +129,10 @@ describe('Grafana provisioning (docker/grafana)', () => {
       }
     });
 
-    it('plots only series the processes export (libs/observability MetricName)', () => {
-      const exported = new Set<string>(Object.values(MetricName));
+    it('plots only series the processes export (libs/observability MetricName, prom-client defaults)', () => {
+      // Besides our own series: prom-client's default process and Node.js series (every app
+      // collects them) and the `up` series Prometheus records for each scrape target.
+      const exported = new Set<string>([...Object.values(MetricName), ...defaultSeries(), 'up']);
       const used = new Set<string>();
       for (const panel of graphs) {
         for (const { expr } of panel.targets ?? []) {
@@ -147,3 +150,10 @@ describe('Grafana provisioning (docker/grafana)', () => {
     });
   });
 });
+
+/** The names prom-client's collectDefaultMetrics registers. */
+function defaultSeries(): string[] {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry.getMetricsAsArray().map((metric) => metric.name);
+}
