@@ -15,23 +15,20 @@
  * Env: SCIFACT_DIR (default ../shared/eval/scifact), EVAL_DATABASE_URL (server for the scratch database).
  */
 import 'reflect-metadata';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { parseTenantId, type TenantId } from '#libs/contracts';
 import { ChunkIndexRepository, createDataSource, runMigrations, SearchRepository } from '#libs/database';
 import { DEFAULT_BM25, Retriever } from '#libs/retrieval';
+import { dropEvalDatabase, evalDatabaseUrl, ndcgAt, readJsonLines, readQrels } from './scifact-data.js';
 
 interface Abstract {
   id: string;
   title: string;
   text: string;
 }
-
-type Qrels = Map<string, Map<string, number>>;
 
 const { values: args } = parseArgs({
   options: { data: { type: 'string', default: process.env.SCIFACT_DIR ?? '../shared/eval/scifact' } },
@@ -40,25 +37,6 @@ const { values: args } = parseArgs({
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-
-async function readJsonLines<T>(file: string): Promise<T[]> {
-  return (await readFile(file, 'utf8'))
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
-async function readQrels(file: string): Promise<Qrels> {
-  const qrels: Qrels = new Map();
-  for (const line of (await readFile(file, 'utf8')).split(/\r?\n/u).slice(1)) {
-    const [queryId, corpusId, score] = line.split('\t');
-    if (queryId === undefined || corpusId === undefined || Number(score) <= 0) continue;
-    const judged = qrels.get(queryId) ?? new Map<string, number>();
-    judged.set(corpusId, Number(score));
-    qrels.set(queryId, judged);
-  }
-  return qrels;
-}
 
 /** The product's indexing (title with the first chunk, one chunk per abstract), into `tenant`. */
 async function load(
@@ -90,14 +68,6 @@ async function load(
   }
 }
 
-function ndcgAt10(ranked: string[], judged: Map<string, number>): number {
-  let dcg = 0;
-  ranked.slice(0, 10).forEach((id, i) => (dcg += (judged.get(id) ?? 0) / Math.log2(i + 2)));
-  const ideal = [...judged.values()].sort((a, b) => b - a).slice(0, 10);
-  const idcg = ideal.reduce((sum, gain, i) => sum + gain / Math.log2(i + 2), 0);
-  return idcg === 0 ? 0 : dcg / idcg;
-}
-
 interface Split {
   label: string;
   /** Which of the two tenants an abstract goes to. */
@@ -122,13 +92,10 @@ async function main(): Promise<void> {
   const questions = await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'));
   const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
 
-  const serverUrl = new URL(process.env.EVAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const databaseName = `rag_eval_tenants_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const databaseUrl = new URL(serverUrl);
-  databaseUrl.pathname = `/${databaseName}`;
-  await runMigrations(databaseUrl.toString());
+  const databaseUrl = evalDatabaseUrl('tenants');
+  await runMigrations(databaseUrl);
   const dataSource = createDataSource({
-    url: databaseUrl.toString(),
+    url: databaseUrl,
     poolSize: 2,
     applicationName: 'rag-gateway:eval',
   });
@@ -176,8 +143,8 @@ async function main(): Promise<void> {
           return hits.map((hit) => corpusIdOf.get(hit.documentId) ?? '');
         };
         const sum = sums[side];
-        sum.perTenant += ndcgAt10(await rank(own[side], null), ownJudged);
-        sum.shared += ndcgAt10(await rank(shared, own[side]), ownJudged);
+        sum.perTenant += ndcgAt(await rank(own[side], null), ownJudged, 10);
+        sum.shared += ndcgAt(await rank(shared, own[side]), ownJudged, 10);
         sum.questions++;
       }
       for (const side of [0, 1] as const) {
@@ -196,10 +163,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
-    const admin = new pg.Client({ connectionString: serverUrl.toString() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.end();
+    await dropEvalDatabase(databaseUrl);
   }
 }
 

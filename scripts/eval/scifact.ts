@@ -10,11 +10,9 @@
  * scratch database on; default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import 'reflect-metadata';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import {
   ChunkIndexRepository,
@@ -26,6 +24,14 @@ import {
 } from '#libs/database';
 import { DEFAULT_BM25, Retriever, splitSentences } from '#libs/retrieval';
 import { DEFAULT_TENANT } from '#libs/contracts';
+import {
+  dropEvalDatabase,
+  evalDatabaseUrl,
+  ndcgAt,
+  readJsonLines,
+  readQrels,
+  type Qrels,
+} from './scifact-data.js';
 
 type TitleMode = 'none' | 'once' | 'twice';
 
@@ -41,7 +47,6 @@ interface Question {
 }
 
 /** Relevant corpus ids per question id. */
-type Qrels = Map<string, Map<string, number>>;
 
 interface RunFigures {
   ndcg10: number;
@@ -67,27 +72,6 @@ const { values: args } = parseArgs({
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-
-async function readJsonLines<T>(file: string): Promise<T[]> {
-  const text = await readFile(file, 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
-async function readQrels(file: string): Promise<Qrels> {
-  const qrels: Qrels = new Map();
-  const lines = (await readFile(file, 'utf8')).split(/\r?\n/u).slice(1);
-  for (const line of lines) {
-    const [queryId, corpusId, score] = line.split('\t');
-    if (corpusId === undefined || Number(score) <= 0) continue;
-    const judged = qrels.get(queryId) ?? new Map<string, number>();
-    judged.set(corpusId, Number(score));
-    qrels.set(queryId, judged);
-  }
-  return qrels;
-}
 
 /** The writer indexes the document's title with its first chunk, so 'once' is the product's own behaviour. */
 function passageOf(abstract: Abstract, mode: TitleMode): string {
@@ -154,16 +138,6 @@ async function loadCorpus(
   // Index-only scans on the postings need the visibility map; fresh statistics give the planner real row counts.
   await dataSource.query('VACUUM ANALYZE');
   return corpusIdOf;
-}
-
-function ndcgAt(ranked: string[], judged: Map<string, number>, k: number): number {
-  let dcg = 0;
-  ranked.slice(0, k).forEach((id, i) => {
-    dcg += (judged.get(id) ?? 0) / Math.log2(i + 2);
-  });
-  const ideal = [...judged.values()].sort((a, b) => b - a).slice(0, k);
-  const idcg = ideal.reduce((sum, gain, i) => sum + gain / Math.log2(i + 2), 0);
-  return idcg === 0 ? 0 : dcg / idcg;
 }
 
 async function evaluate(
@@ -266,14 +240,10 @@ async function main(): Promise<void> {
   const train = await readQrels(path.join(dir, 'qrels', 'train.tsv'));
   const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
 
-  const serverUrl = new URL(process.env.EVAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const databaseName = `rag_eval_scifact_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const databaseUrl = new URL(serverUrl);
-  databaseUrl.pathname = `/${databaseName}`;
-
-  await runMigrations(databaseUrl.toString());
+  const databaseUrl = evalDatabaseUrl('scifact');
+  await runMigrations(databaseUrl);
   const dataSource = createDataSource({
-    url: databaseUrl.toString(),
+    url: databaseUrl,
     poolSize: 2,
     applicationName: 'rag-gateway:eval',
   });
@@ -335,10 +305,7 @@ async function main(): Promise<void> {
     );
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
-    const admin = new pg.Client({ connectionString: serverUrl.toString() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.end();
+    await dropEvalDatabase(databaseUrl);
   }
 }
 

@@ -1,3 +1,4 @@
 export * from './logger.js';
 export * from './metric-names.js';
 export * from './metrics-token.js';
+export * from './bounded-checks.js';

@@ -1,9 +1,4 @@
-/** What one check found; `ok` decides, the rest informs (`latency_ms`, `error`, consumer details). */
-export interface CheckResult {
-  ok: boolean;
-  error?: string;
-  [detail: string]: unknown;
-}
+import { BoundedChecks, NOT_CHECKED, type CheckResult } from '#libs/observability';
 
 export interface WorkerHealthReport {
   status: 'healthy' | 'unhealthy';
@@ -23,8 +18,6 @@ export interface WorkerHealthChecks {
 const REFRESH_INTERVAL_MS = 1_000;
 const CHECK_TIMEOUT_MS = 750;
 
-const NOT_CHECKED: CheckResult = { ok: false, error: 'not checked yet' };
-
 /**
  * The worker's /health, in the gateway's shape: Postgres and Redis are checked in the background
  * and a probe only reads the latest snapshot. Healthy means both answer and the worker is
@@ -38,8 +31,7 @@ export class WorkerHealth {
   };
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** A check that outlives its timeout is awaited again, not started twice (a hung pool is not drained). */
-  private readonly inFlight = new Map<'database' | 'redis', Promise<unknown>>();
+  private readonly bounded = new BoundedChecks(CHECK_TIMEOUT_MS);
 
   constructor(private readonly checks: WorkerHealthChecks) {}
 
@@ -69,27 +61,10 @@ export class WorkerHealth {
     if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), REFRESH_INTERVAL_MS).unref();
   }
 
-  private async timed(name: 'database' | 'redis'): Promise<CheckResult> {
-    const startedAt = performance.now();
-    let operation = this.inFlight.get(name);
-    if (operation === undefined) {
-      operation = this.checks[name]().finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, operation);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
-        CHECK_TIMEOUT_MS,
-      );
+  private timed(name: 'database' | 'redis'): Promise<CheckResult> {
+    return this.bounded.run(name, async () => {
+      await this.checks[name]();
+      return {};
     });
-    try {
-      await Promise.race([operation, timeout]);
-      return { ok: true, latency_ms: Math.round((performance.now() - startedAt) * 100) / 100 };
-    } catch (error) {
-      return { ok: false, error: (error as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

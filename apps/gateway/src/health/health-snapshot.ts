@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { QueueName } from '#libs/contracts';
+import { BoundedChecks, NOT_CHECKED, type CheckResult } from '#libs/observability';
 import { JobProducer } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
 
@@ -10,12 +11,6 @@ const REFRESH_INTERVAL_MS = 1_000;
 const CHECK_TIMEOUT_MS = 750;
 /** Near V8's heap limit the process is about to die of OOM or spend its time in GC. */
 const MAX_HEAP_FRACTION = 0.9;
-
-export interface CheckResult {
-  ok: boolean;
-  error?: string;
-  [detail: string]: unknown;
-}
 
 export interface HealthChecks {
   database: CheckResult;
@@ -31,8 +26,6 @@ export interface HealthReport {
   timestamp: number;
 }
 
-const NOT_CHECKED: CheckResult = { ok: false, error: 'not checked yet' };
-
 /**
  * Dependency checks run in the background and GET /health only returns the latest result, so
  * probes and load balancers hitting /health under load cost nothing extra downstream.
@@ -46,11 +39,7 @@ export class HealthSnapshot implements OnApplicationBootstrap, OnModuleDestroy {
   );
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /**
-   * A check that outlives its timeout is awaited again by the next round instead of being
-   * started twice, so a hung database cannot eat the pool one connection per second.
-   */
-  private readonly inFlight = new Map<string, Promise<Record<string, unknown>>>();
+  private readonly bounded = new BoundedChecks(CHECK_TIMEOUT_MS);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -89,32 +78,15 @@ export class HealthSnapshot implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), REFRESH_INTERVAL_MS).unref();
   }
 
-  private async check(name: string, run: () => Promise<Record<string, unknown>>): Promise<CheckResult> {
-    const startedAt = performance.now();
-    let operation = this.inFlight.get(name);
-    if (operation === undefined) {
-      operation = run().finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, operation);
+  private async check(
+    name: keyof HealthChecks,
+    run: () => Promise<Record<string, unknown>>,
+  ): Promise<CheckResult> {
+    const result = await this.bounded.run(name, run);
+    if (!result.ok && this.report.checks[name].ok !== false) {
+      this.logger.warn(`health check ${name} failed: ${result.error}`);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
-        CHECK_TIMEOUT_MS,
-      );
-    });
-    try {
-      const details = await Promise.race([operation, timeout]);
-      return { ok: true, latency_ms: round(performance.now() - startedAt), ...details };
-    } catch (error) {
-      const message = (error as Error).message;
-      if (this.report.checks[name as keyof HealthChecks].ok !== false) {
-        this.logger.warn(`health check ${name} failed: ${message}`);
-      }
-      return { ok: false, error: message };
-    } finally {
-      clearTimeout(timer);
-    }
+    return result;
   }
 
   private async queueCounts(): Promise<Record<string, unknown>> {
@@ -140,5 +112,3 @@ function memoryCheck(): CheckResult {
     heap_limit_bytes: heapLimit,
   };
 }
-
-const round = (ms: number): number => Math.round(ms * 100) / 100;

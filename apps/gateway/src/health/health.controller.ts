@@ -7,8 +7,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { CheckResult } from '#libs/observability';
 import { Public } from '../auth/public.decorator.js';
-import { HealthSnapshot, type CheckResult, type HealthChecks, type HealthReport } from './health-snapshot.js';
+import { HealthSnapshot, type HealthChecks, type HealthReport } from './health-snapshot.js';
 
 class CheckResultDoc implements CheckResult {
   @ApiProperty()
