@@ -5,7 +5,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '#libs/config';
-import { createLogger, NestPinoLogger } from '#libs/observability';
+import { createLogger, NestPinoLogger, tenantLabeler } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { registerCors } from './http/cors.js';
@@ -70,7 +70,12 @@ export async function createGatewayApp(
   fastify.addHook('onSend', async (_request, reply) => {
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
   });
-  installHttpMetrics(fastify, app.getHttpServer(), app.get(GatewayMetrics));
+  installHttpMetrics(
+    fastify,
+    app.getHttpServer(),
+    app.get(GatewayMetrics),
+    tenantLabeler(config.METRICS_TENANTS),
+  );
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
   const thresholds = overloadThresholds(config);
   if (thresholds !== undefined) await registerOverloadShedding(fastify, thresholds);
