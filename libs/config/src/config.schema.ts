@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { TENANT_PATTERN } from '#libs/contracts';
 
 const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const optionalSecret = z
@@ -57,6 +58,10 @@ export const configSchema = z.object({
   CHUNK_SIZE: int(200, 20_000).default(1200),
   CHUNK_OVERLAP: int(0, 5_000).default(200),
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
+  /** Waiting ingest jobs (all tenants) past which uploads are refused with 503: Redis does not grow without bound. 0: no limit. */
+  INGEST_MAX_WAITING: int(0).default(10_000),
+  /** Queued documents one tenant may have at once; past it its uploads get 429, so its bulk load cannot delay other tenants for long. 0: no cap. */
+  INGEST_MAX_QUEUED_PER_TENANT: int(0).default(1_000),
   EXTRACTION_TIMEOUT_MS: int(100).default(60_000),
   EXTRACTION_MEMORY_MB: int(32, 16_384).default(512),
 
@@ -64,6 +69,31 @@ export const configSchema = z.object({
   WORKER_HTTP_PORT: int(0, 65535).optional(),
 
   METRICS_TOKEN: optionalSecret,
+  /**
+   * Comma-separated tenants whose requests and jobs get their own `tenant` label value; every
+   * other tenant is counted as `other`, which keeps the series count bounded (docs/metrics.md).
+   */
+  METRICS_TENANTS: z
+    .string()
+    .default('default')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((tenant) => tenant.trim())
+        .filter((tenant) => tenant !== ''),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(TENANT_PATTERN, 'each tenant matches the tenant name pattern')
+            .refine((tenant) => tenant !== 'other' && tenant !== 'none', {
+              message: '"other" and "none" are the label values of unlisted tenants and of no tenant',
+            }),
+        )
+        .max(100, 'at most 100 tenants: each multiplies the labelled series'),
+    ),
   /** Comma-separated origins (`https://app.example.com`) allowed cross-origin; empty: CORS off. */
   CORS_ORIGINS: z
     .string()
