@@ -21,6 +21,8 @@ import { installHttpMetrics } from './metrics/http-metrics.js';
 import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+/** How often Node looks for requests past HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (its default is 30 s). */
+const SLOW_CLIENT_CHECK_MS = 1_000;
 
 export interface GatewayAppOptions {
   /**
@@ -38,6 +40,11 @@ export async function createGatewayApp(
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_UPLOAD_BYTES,
+    // Slow clients (headers or a body trickled byte by byte) are answered 408 and closed, so they
+    // cannot hold sockets and memory for ever; Fastify's own default is no limit. Node checks
+    // these deadlines every connectionsCheckingInterval.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: SLOW_CLIENT_CHECK_MS },
     trustProxy: config.TRUST_PROXY,
     // Route schemas reject what they do not accept: no silent coercion, no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },

@@ -44,6 +44,10 @@ export const configSchema = z.object({
     .default('rag'),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  /** A client must send its complete request headers within this time (slowloris); 408 after. */
+  HEADERS_TIMEOUT_MS: int(1_000).default(15_000),
+  /** A client must send its complete request, body included, within this time; 408 after. Enough for MAX_UPLOAD_BYTES at ~1 Mbit/s. */
+  REQUEST_TIMEOUT_MS: int(1_000).default(120_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: int(0).default(200),
   DEFAULT_RATE_LIMIT_PER_MINUTE: int(1).default(6000),
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: int(1).default(600),
@@ -61,7 +65,7 @@ export const configSchema = z.object({
   /** Waiting ingest jobs (all tenants) past which uploads are refused with 503: Redis does not grow without bound. 0: no limit. */
   INGEST_MAX_WAITING: int(0).default(10_000),
   /** Queued documents one tenant may have at once; past it its uploads get 429, so its bulk load cannot delay other tenants for long. 0: no cap. */
-  INGEST_MAX_QUEUED_PER_TENANT: int(0).default(1_000),
+  INGEST_MAX_QUEUED_PER_TENANT: int(0).default(500),
   EXTRACTION_TIMEOUT_MS: int(100).default(60_000),
   EXTRACTION_MEMORY_MB: int(32, 16_384).default(512),
 
@@ -114,6 +118,9 @@ export const configSchema = z.object({
   /** The queue dashboard's login; the dashboard is off unless both are set. */
   ADMIN_USER: optionalSecret,
   ADMIN_PASSWORD: optionalSecret,
+}).refine((config) => config.HEADERS_TIMEOUT_MS <= config.REQUEST_TIMEOUT_MS, {
+  message: 'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
+  path: ['HEADERS_TIMEOUT_MS'],
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
