@@ -13,9 +13,10 @@ import { LOAD_OPTIONS } from './options.js';
  * Overload (issue 6): the plan's mixed workload at --users (normal), then --overload-users (three
  * times the closed-model capacity) for --duration s, then --users again. Prints, per second, what
  * was answered: accepted (2xx/4xx other than 429), shed (503/429, and whether each carried
- * Retry-After), failed (5xx other than 503, or no answer), and the p95 of the accepted; the
- * servers' resident memory; and how long after the overload ended the p95 and the shedding were
- * back to normal. See loadtest/bench/README.md.
+ * Retry-After), `GET /health` reporting `unhealthy` (its own 503, a report rather than a shed),
+ * failed (other 5xx, or no answer), and the p95 of the accepted; the gateway's resident memory
+ * (all its processes); and how long after the overload ended the p95 and the shedding were back
+ * to normal. See loadtest/bench/README.md.
  */
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,11 @@ const target = loopbackUrl(values.target);
 const mix = parseQueryMix(values.queries);
 const requests = ['health', 'documents', 'query'].map((name) => requestSpec(name, mix));
 const tokenCount = Math.round(positive('tokens', values.tokens));
-const processes = resolveServerProcesses({ pids: values.pids, pidFile: values['pid-file'] });
+// The gateway's processes (the cluster primary and its workers): their memory must stay bounded.
+const processes = resolveServerProcesses({ pids: values.pids, pidFile: values['pid-file'] }).filter(
+  ({ group }) => group === 'gateway',
+);
+if (processes.length === 0) throw new Error('no gateway process found: pass --pids gateway:<pid>');
 
 type Phase = 'normal' | 'overload' | 'recovery';
 interface Second {
@@ -50,6 +55,7 @@ interface Second {
   accepted: number[];
   shed: number;
   shedWithoutRetryAfter: number;
+  unhealthy: number;
   failed: number;
   rssMb: number;
 }
@@ -63,7 +69,16 @@ function currentSecond(): Second {
   const second = Math.floor((performance.now() - startedAt) / 1000);
   let entry = seconds[second];
   if (entry === undefined) {
-    entry = { phase, second, accepted: [], shed: 0, shedWithoutRetryAfter: 0, failed: 0, rssMb: 0 };
+    entry = {
+      phase,
+      second,
+      accepted: [],
+      shed: 0,
+      shedWithoutRetryAfter: 0,
+      unhealthy: 0,
+      failed: 0,
+      rssMb: 0,
+    };
     seconds[second] = entry;
   }
   return entry;
@@ -101,9 +116,10 @@ async function run(name: Phase, users: number, durationS: number): Promise<void>
     requests,
     token: (user) => tokenFor(user, { token: values.token, tokenCount }),
     requestTimeoutMs: positive('timeout', values.timeout) * 1000,
-    onAnswer: ({ status, latencyMs, retryAfter }) => {
+    onAnswer: ({ request, status, latencyMs, retryAfter }) => {
       const entry = currentSecond();
-      if (status === 503 || status === 429) {
+      if (request === 'health' && status === 503 && !retryAfter) entry.unhealthy++;
+      else if (status === 503 || status === 429) {
         entry.shed++;
         if (!retryAfter) entry.shedWithoutRetryAfter++;
       } else if (status === 0 || status >= 500) entry.failed++;
@@ -138,7 +154,7 @@ const filled = seconds.filter((entry): entry is Second => entry !== undefined);
 const summarize = (name: Phase) => {
   const entries = filled.filter((entry) => entry.phase === name);
   const accepted = summarizeLatencies(entries.flatMap((entry) => entry.accepted));
-  const count = (key: 'shed' | 'shedWithoutRetryAfter' | 'failed') =>
+  const count = (key: 'shed' | 'shedWithoutRetryAfter' | 'unhealthy' | 'failed') =>
     entries.reduce((sum, entry) => sum + entry[key], 0);
   return {
     phase: name,
@@ -147,6 +163,7 @@ const summarize = (name: Phase) => {
     accepted,
     shed: count('shed'),
     shedWithoutRetryAfter: count('shedWithoutRetryAfter'),
+    unhealthy: count('unhealthy'),
     failed: count('failed'),
     maxRssMb: Math.max(0, ...entries.map((entry) => entry.rssMb)),
   };
@@ -178,8 +195,9 @@ for (const line of table([
     'p99 ms',
     'shed',
     'no Retry-After',
+    'unhealthy',
     'failed',
-    'max RSS MB',
+    'gateway RSS MB',
   ],
   ...phases.map((entry) => [
     entry.phase,
@@ -190,6 +208,7 @@ for (const line of table([
     entry.accepted.p99.toFixed(1),
     String(entry.shed),
     String(entry.shedWithoutRetryAfter),
+    String(entry.unhealthy),
     String(entry.failed),
     entry.maxRssMb.toFixed(0),
   ]),
@@ -200,7 +219,7 @@ print(
     (firstGood === -1
       ? 'not back to normal within the recovery phase'
       : `back to normal ${firstGood} s after the overload ended`) +
-    `; server processes ${alive() ? 'all alive' : 'NOT all alive'}`,
+    `; gateway processes ${alive() ? 'all alive' : 'NOT all alive (one crashed)'}`,
 );
 print();
 print('per second: phase, accepted, p95 ms, shed, failed, RSS MB');

@@ -17,7 +17,7 @@ export interface UserLoopOptions {
   token: (user: number) => string;
   requestTimeoutMs: number;
   /** Called with every answer (status 0: no answer) as it arrives, for timelines. */
-  onAnswer?: (answer: { status: number; latencyMs: number; retryAfter: boolean }) => void;
+  onAnswer?: (answer: { request: string; status: number; latencyMs: number; retryAfter: boolean }) => void;
 }
 
 export interface UserLoopResult {
@@ -76,6 +76,7 @@ export async function runUserLoop(options: UserLoopOptions): Promise<UserLoopRes
       const latencyMs = performance.now() - sentAt;
       tally.record(response.statusCode, latencyMs);
       options.onAnswer?.({
+        request: spec.name,
         status: response.statusCode,
         latencyMs,
         retryAfter: response.headers['retry-after'] !== undefined,
@@ -86,7 +87,7 @@ export async function runUserLoop(options: UserLoopOptions): Promise<UserLoopRes
     } catch {
       const latencyMs = performance.now() - sentAt;
       tally.recordError(latencyMs);
-      options.onAnswer?.({ status: 0, latencyMs, retryAfter: false });
+      options.onAnswer?.({ request: spec.name, status: 0, latencyMs, retryAfter: false });
     }
   };
 
