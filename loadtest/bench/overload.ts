@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { resolveServerProcesses, type ProcessRef } from './cpu.js';
 import { loopbackUrl } from './loopback.js';
 import { note, print, table, writeJson } from './report.js';
+import { countBetween, quantileBetween, scrapeAcceptedHistogram } from './server-latency.js';
 import { summarizeLatencies } from './stats.js';
 import { runUserLoop } from './user-loop.js';
 import { parseQueryMix, positive, requestSpec, tokenFor } from './workload.js';
@@ -103,7 +105,13 @@ const memorySampler = setInterval(() => {
   entry.rssMb = Math.max(entry.rssMb, residentMb(processes));
 }, 250);
 
+const serverView: { phase: Phase; count: number; p50: number; p95: number; p99: number }[] = [];
+const loadGeneratorLag: { phase: Phase; p99: number; max: number }[] = [];
+
 async function run(name: Phase, users: number, durationS: number): Promise<void> {
+  const before = await scrapeAcceptedHistogram(target, process.env.METRICS_TOKEN);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   phase = name;
   phaseStartedAt = performance.now();
   note(`${name}: ${users} users for ${durationS} s ...`);
@@ -125,6 +133,16 @@ async function run(name: Phase, users: number, durationS: number): Promise<void>
       } else if (status === 0 || status >= 500) entry.failed++;
       else entry.accepted.push(latencyMs);
     },
+  });
+  lag.disable();
+  loadGeneratorLag.push({ phase: name, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 });
+  const after = await scrapeAcceptedHistogram(target, process.env.METRICS_TOKEN);
+  serverView.push({
+    phase: name,
+    count: countBetween(before, after),
+    p50: quantileBetween(before, after, 0.5),
+    p95: quantileBetween(before, after, 0.95),
+    p99: quantileBetween(before, after, 0.99),
   });
   note(`${name}: done after ${((performance.now() - phaseStartedAt) / 1000).toFixed(1)} s`);
 }
@@ -222,6 +240,23 @@ print(
     `; gateway processes ${alive() ? 'all alive' : 'NOT all alive (one crashed)'}`,
 );
 print();
+print(
+  "the gateway's own view of its 2xx answers (http_request_duration_seconds), and the load generator's event-loop lag:",
+);
+for (const line of table([
+  ['phase', '2xx', 'server p50 ms', 'server p95 ms', 'server p99 ms', 'generator lag p99 ms', 'max ms'],
+  ...serverView.map((view, index) => [
+    view.phase,
+    String(view.count),
+    view.p50.toFixed(1),
+    view.p95.toFixed(1),
+    view.p99.toFixed(1),
+    (loadGeneratorLag[index]?.p99 ?? 0).toFixed(0),
+    (loadGeneratorLag[index]?.max ?? 0).toFixed(0),
+  ]),
+]))
+  print(line);
+print();
 print('per second: phase, accepted, p95 ms, shed, failed, RSS MB');
 for (const entry of filled)
   print(
@@ -230,6 +265,8 @@ for (const entry of filled)
       `${String(entry.failed).padStart(6)} ${entry.rssMb.toFixed(0).padStart(6)}`,
   );
 writeJson(values.json, {
+  serverView,
+  loadGeneratorLag,
   workload: 'overload',
   users,
   overloadUsers,
