@@ -3,6 +3,17 @@ import { z } from 'zod';
 import { TENANT_PATTERN } from '#libs/contracts';
 
 const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/** A comma-separated list: blanks around items and empty items are dropped; `.pipe()` checks the items. */
+const commaSeparated = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    );
 const optionalSecret = z
   .string()
   .optional()
@@ -21,16 +32,7 @@ export const configSchema = z.object({
 
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/rag'),
   DATABASE_POOL_SIZE: int(1, 500).default(10),
-  DATABASE_REPLICA_URLS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((url) => url.trim())
-        .filter((url) => url !== ''),
-    )
-    .pipe(z.array(z.url())),
+  DATABASE_REPLICA_URLS: commaSeparated('').pipe(z.array(z.url())),
   DATABASE_REPLICA_MAX_WAIT_MS: int(0, 60_000).default(100),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   // May be wrapped in braces ("{rag}"), a Redis Cluster hash tag that keeps every key of a BullMQ
@@ -77,50 +79,29 @@ export const configSchema = z.object({
    * Comma-separated tenants whose requests and jobs get their own `tenant` label value; every
    * other tenant is counted as `other`, which keeps the series count bounded (docs/metrics.md).
    */
-  METRICS_TENANTS: z
-    .string()
-    .default('default')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((tenant) => tenant.trim())
-        .filter((tenant) => tenant !== ''),
-    )
-    .pipe(
-      z
-        .array(
-          z
-            .string()
-            .regex(TENANT_PATTERN, 'each tenant matches the tenant name pattern')
-            .refine((tenant) => tenant !== 'other' && tenant !== 'none', {
-              message: '"other" and "none" are the label values of unlisted tenants and of no tenant',
-            }),
-        )
-        .max(100, 'at most 100 tenants: each multiplies the labelled series'),
-    ),
+  METRICS_TENANTS: commaSeparated('default').pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(TENANT_PATTERN, 'each tenant matches the tenant name pattern')
+          .refine((tenant) => tenant !== 'other' && tenant !== 'none', {
+            message: '"other" and "none" are the label values of unlisted tenants and of no tenant',
+          }),
+      )
+      .max(100, 'at most 100 tenants: each multiplies the labelled series'),
+  ),
   /** Comma-separated origins (`https://app.example.com`) allowed cross-origin; empty: CORS off. */
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter((origin) => origin !== ''),
-    )
-    .pipe(
-      z.array(
-        z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
-          message: 'each origin is scheme://host[:port], without a path or a trailing slash',
-        }),
-      ),
+  CORS_ORIGINS: commaSeparated('').pipe(
+    z.array(
+      z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
+        message: 'each origin is scheme://host[:port], without a path or a trailing slash',
+      }),
     ),
+  ),
   /** The queue dashboard's login; the dashboard is off unless both are set. */
   ADMIN_USER: optionalSecret,
   ADMIN_PASSWORD: optionalSecret,
-}).refine((config) => config.HEADERS_TIMEOUT_MS <= config.REQUEST_TIMEOUT_MS, {
-  message: 'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
-  path: ['HEADERS_TIMEOUT_MS'],
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
