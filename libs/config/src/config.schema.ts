@@ -64,6 +64,8 @@ export const configSchema = z.object({
   CHUNK_SIZE: int(200, 20_000).default(1200),
   CHUNK_OVERLAP: int(0, 5_000).default(200),
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
+  /** Indexed documents are published (one corpus version bump, then `indexed`) at most this often; 0: at once. */
+  INGEST_PUBLISH_INTERVAL_MS: int(0, 10_000).default(500),
   /** Waiting ingest jobs (all tenants) past which uploads are refused with 503: Redis does not grow without bound. 0: no limit. */
   INGEST_MAX_WAITING: int(0).default(10_000),
   /** Queued documents one tenant may have at once; past it its uploads get 429, so its bulk load cannot delay other tenants for long. 0: no cap. */
