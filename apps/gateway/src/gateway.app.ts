@@ -18,6 +18,7 @@ import { formatSchemaErrors } from './http/schema-errors.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
+import { registerInFlightLimit } from './overload/in-flight-limit.js';
 import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
@@ -83,6 +84,8 @@ export async function createGatewayApp(
     app.get(GatewayMetrics),
     tenantLabeler(config.METRICS_TENANTS),
   );
+  // Before authentication: a shed request costs no key lookup and no Redis call.
+  if (config.OVERLOAD_MAX_IN_FLIGHT > 0) registerInFlightLimit(fastify, config.OVERLOAD_MAX_IN_FLIGHT);
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
   const thresholds = overloadThresholds(config);
   if (thresholds !== undefined) await registerOverloadShedding(fastify, thresholds);

@@ -51,6 +51,8 @@ export const configSchema = z.object({
   /** A client must send its complete request, body included, within this time; 408 after. Enough for MAX_UPLOAD_BYTES at ~1 Mbit/s. */
   REQUEST_TIMEOUT_MS: int(1_000).default(120_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: int(0).default(200),
+  /** Requests one gateway process answers at once; past it, 503 + Retry-After before any work. 0: no limit. */
+  OVERLOAD_MAX_IN_FLIGHT: int(0).default(256),
   DEFAULT_RATE_LIMIT_PER_MINUTE: int(1).default(6000),
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: int(1).default(600),
 

@@ -34,6 +34,12 @@ const EXEMPT_ROUTES: ReadonlySet<string | undefined> = new Set(['/health/live', 
 /** Operators watch the queues hardest while the gateway is overloaded; the board is behind a login. */
 const EXEMPT_PREFIX = '/admin/queues';
 
+/** Liveness, scrapes and the dashboard are answered however loaded the process is. */
+export function isExemptFromShedding(request: FastifyRequest): boolean {
+  // The path, not the route: with the dashboard off its 404 must stay a 404 too.
+  return EXEMPT_ROUTES.has(request.routeOptions.url) || request.url.startsWith(EXEMPT_PREFIX);
+}
+
 /** Answers 503 with Retry-After at once while the process is overloaded, in the API's error shape. */
 export async function registerOverloadShedding(
   fastify: FastifyInstance,
@@ -55,9 +61,7 @@ export async function registerOverloadShedding(
     done();
   });
   const shed = (request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined => {
-    // The path, not the route: with the dashboard off its 404 must stay a 404 too.
-    if (!armed || EXEMPT_ROUTES.has(request.routeOptions.url) || request.url.startsWith(EXEMPT_PREFIX))
-      return undefined;
+    if (!armed || isExemptFromShedding(request)) return undefined;
     void reply.status(503).header('retry-after', String(thresholds.retryAfterS));
     return body;
   };
