@@ -63,6 +63,22 @@ async function consumers(compose: ComposeProject, queue: string): Promise<number
   return stdout.split('\n').filter((line) => /\bname=\S+/.exec(line)?.[0].endsWith(suffix)).length;
 }
 
+/** The batch's documents a worker's log shows indexed, and those it started and did not finish. */
+function batchJobs(
+  records: Record<string, unknown>[],
+  batch: Set<string>,
+): { indexed: string[]; held: string[] } {
+  const begun = new Set<string>();
+  const indexed = new Set<string>();
+  for (const r of records) {
+    const id = String(r.documentId);
+    if (!batch.has(id)) continue;
+    if (r.msg === 'ingesting document') begun.add(id);
+    else if (r.msg === 'document indexed') indexed.add(id);
+  }
+  return { indexed: [...indexed], held: [...begun].filter((id) => !indexed.has(id)) };
+}
+
 /** Varied text of about `words` words, so that indexing each document is real work. */
 function batchText(index: number, words: number): string {
   const vocabulary = [
@@ -354,19 +370,26 @@ async function main(): Promise<void> {
         const inBatch = new Set(ids);
         say(`    ${ids.length} uploads answered 202 in ${seconds(batchStarted)} s`);
 
-        // Kill a worker while it holds a job: one whose start is logged and its end is not.
-        const victim = ingestWorkers[0];
-        const inFlight = await waitFor(`${victim} holding a job`, 120, async () => {
-          const records = jsonLines(await containerLogs(victim));
-          const begun = new Set(
-            records.filter((r) => r.msg === 'ingesting document').map((r) => String(r.documentId)),
-          );
-          for (const r of records) if (r.msg === 'document indexed') begun.delete(String(r.documentId));
-          const held = [...begun].filter((id) => inBatch.has(id));
-          return held.length > 0 ? held : undefined;
-        });
-        await run('docker', ['kill', victim]);
-        say(`    docker kill ${victim} while it held ${inFlight.length} job(s): ${inFlight.join(', ')}`);
+        // Kill a worker that has already indexed some of the batch (so it counts as having taken
+        // work) while it holds a job: one whose start is logged and whose end is not. What it held
+        // is read from its log after the kill, when the log is complete: a job that finished just
+        // before the kill landed does not count as cut off. If every held job finished in that
+        // moment, the next worker is killed the same way (at most two of the three).
+        const killed: string[] = [];
+        let cutOff: string[] = [];
+        for (const victim of ingestWorkers.slice(0, 2)) {
+          await waitFor(`${victim} holding a job after indexing one`, 120, async () => {
+            const jobs = batchJobs(jsonLines(await containerLogs(victim)), inBatch);
+            return jobs.indexed.length > 0 && jobs.held.length > 0 ? true : undefined;
+          });
+          await run('docker', ['kill', victim]);
+          killed.push(victim);
+          cutOff = batchJobs(jsonLines(await containerLogs(victim)), inBatch).held;
+          say(`    docker kill ${victim}: it was holding ${cutOff.length} job(s) ${cutOff.join(', ')}`);
+          if (cutOff.length > 0) break;
+          say(`    (its jobs finished before the kill landed: killing the next worker)`);
+        }
+        if (cutOff.length === 0) throw new Error(`no job was cut off by killing ${killed.join(', ')}`);
 
         const statuses = await waitFor(`all ${batchSize} documents indexed`, 300, async () => {
           const { items } = await client.json<{ items: DocumentStatus[] }>(
@@ -383,37 +406,34 @@ async function main(): Promise<void> {
         record(
           `all ${statuses.length}/${batchSize} batch documents indexed, ${seconds(batchStarted)} s after the first upload`,
         );
-        return { ids: inBatch, victim, inFlight };
+        return { ids: inBatch, killed, cutOff };
       },
     );
 
     await step('the work spread over the replicas', async () => {
       const indexedBy = new Map<string, string[]>();
       for (const container of ingestWorkers) {
-        const records = jsonLines(await containerLogs(container));
-        const indexed = records.filter(
-          (r) => r.msg === 'document indexed' && batch.ids.has(String(r.documentId)),
-        );
-        indexedBy.set(
-          container,
-          indexed.map((r) => String(r.documentId)),
-        );
+        indexedBy.set(container, batchJobs(jsonLines(await containerLogs(container)), batch.ids).indexed);
       }
       const perWorker = [...indexedBy].map(([container, ids]) => `${container} ${ids.length}`);
       record(`ingest jobs per replica: ${perWorker.join(', ')}`);
       if ([...indexedBy.values()].some((ids) => ids.length === 0))
         throw new Error('an ingest replica processed no job');
-      for (const id of batch.inFlight) {
+      for (const id of batch.cutOff) {
         const by = [...indexedBy].filter(([, ids]) => ids.includes(id)).map(([container]) => container);
-        record(`job held by the killed worker, ${id}: indexed by ${by.join(', ') || '(no log line)'}`);
+        record(`job cut off by the kill, ${id}: indexed by ${by.join(', ') || '(no log line)'}`);
+        if (by.length === 0 || by.some((container) => batch.killed.includes(container)))
+          throw new Error(`job ${id}, cut off by the kill, was not indexed by another replica`);
       }
-      const { stdout } = await run('docker', [
-        'inspect',
-        batch.victim,
-        '--format',
-        '{{.State.Status}} {{.RestartCount}}',
-      ]);
-      record(`killed worker ${batch.victim} now: ${stdout.trim().replace(' ', ', restarts ')}`);
+      for (const victim of batch.killed) {
+        const { stdout } = await run('docker', [
+          'inspect',
+          victim,
+          '--format',
+          '{{.State.Status}} {{.RestartCount}}',
+        ]);
+        record(`killed worker ${victim} now: ${stdout.trim().replace(' ', ', restarts ')}`);
+      }
 
       const queryWorkers = await compose.containers('query-worker');
       const questions = Array.from(
