@@ -40,7 +40,15 @@ if [[ "${1:-}" == "--list" ]]; then
 fi
 
 work=$(mktemp -d /tmp/rag-stand-ins.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# debootstrap mounts /proc and /sys inside the new root; if it is stopped halfway (CI ends a
+# background build when an earlier step fails) they stay mounted. Unmount whatever is below the
+# work directory first, deepest first, and never let rm cross into another file system.
+cleanup() {
+  findmnt -rn -o TARGET | awk -v dir="$work/" 'index($0, dir) == 1' | sort -r |
+    while read -r mount; do umount -l "$mount" || true; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 
 # The Debian mirror this machine's apt uses (deb822 sources first, then the one-line format).
 debian_mirror() {
