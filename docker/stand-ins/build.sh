@@ -9,6 +9,7 @@
 # The stand-ins carry this machine's CA bundle (HTTPS here passes through a re-signing proxy) and
 # NODE_EXTRA_CA_CERTS; the project's Dockerfile never does. Usage:
 #   docker/stand-ins/build.sh            build what is missing
+#   docker/stand-ins/build.sh IMAGE...   only these (when missing), e.g. node:24-bookworm-slim
 #   docker/stand-ins/build.sh --list     print the images and whether each is present
 # Grafana has no Debian package: it stays behind compose's `grafana` profile and is not built.
 set -euo pipefail
@@ -39,7 +40,15 @@ if [[ "${1:-}" == "--list" ]]; then
 fi
 
 work=$(mktemp -d /tmp/rag-stand-ins.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# debootstrap mounts /proc and /sys inside the new root; if it is stopped halfway (CI ends a
+# background build when an earlier step fails) they stay mounted. Unmount whatever is below the
+# work directory first, deepest first, and never let rm cross into another file system.
+cleanup() {
+  findmnt -rn -o TARGET | awk -v dir="$work/" 'index($0, dir) == 1' | sort -r |
+    while read -r mount; do umount -l "$mount" || true; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 
 # The Debian mirror this machine's apt uses (deb822 sources first, then the one-line format).
 debian_mirror() {
@@ -152,10 +161,24 @@ stage_node() {
   rm -rf "$context/pkgs"
 }
 
+# The images asked for (all by default); the base is built whenever another one is.
+wanted=("${images[@]}")
+if (($# > 0)); then
+  wanted=("$@")
+  for image in "${wanted[@]}"; do
+    [[ " ${images[*]} " == *" $image "* ]] || {
+      log "no stand-in for $image (known: ${images[*]})" >&2
+      exit 2
+    }
+  done
+fi
+is_wanted() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
+needed() { is_wanted "$1" && ! present "$1"; }
+
 missing=()
-for image in "${images[@]}"; do present "$image" || missing+=("$image"); done
+for image in "${wanted[@]}"; do present "$image" || missing+=("$image"); done
 if ((${#missing[@]} == 0)); then
-  log "all present: ${images[*]}"
+  log "all present: ${wanted[*]}"
   exit 0
 fi
 log "missing: ${missing[*]}"
@@ -163,14 +186,22 @@ log "missing: ${missing[*]}"
 present "$debian_image" || build_debian
 # The others only need the base: built side by side (most of their time is apt and npm downloads).
 pids=()
-present "$node_image" || { build_dir "$node_image" node stage_node & pids+=($!); }
-present "$postgres_image" || { build_dir "$postgres_image" postgres nothing & pids+=($!); }
-present "$redis_image" || { build_dir "$redis_image" redis nothing & pids+=($!); }
-present "$nginx_image" || { build_dir "$nginx_image" nginx nothing & pids+=($!); }
-present "$prometheus_image" || { build_dir "$prometheus_image" prometheus nothing & pids+=($!); }
+spawn() {
+  needed "$1" || return 0
+  build_dir "$@" &
+  pids+=($!)
+}
+spawn "$node_image" node stage_node
+spawn "$postgres_image" postgres nothing
+spawn "$redis_image" redis nothing
+spawn "$nginx_image" nginx nothing
+spawn "$prometheus_image" prometheus nothing
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-((failed == 0)) || { log "some stand-ins failed to build"; exit 1; }
-for image in "${images[@]}"; do
+((failed == 0)) || {
+  log "some stand-ins failed to build"
+  exit 1
+}
+for image in "${missing[@]}"; do
   log "$image $(docker image inspect "$image" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1e6 }')"
 done

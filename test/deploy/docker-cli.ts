@@ -74,22 +74,43 @@ export async function composeCli(): Promise<string[]> {
   return ['docker-compose'];
 }
 
-/** One compose project: every call names the same project and file, with the same environment. */
+/**
+ * One compose project: every call names the same project and files (compose.yaml, then any override
+ * the test adds), with the same environment.
+ */
 export class ComposeProject {
+  private readonly files: string[];
+
   constructor(
     private readonly cli: readonly string[],
     readonly project: string,
-    private readonly file: string,
+    file: string,
     private readonly env: NodeJS.ProcessEnv,
-  ) {}
+  ) {
+    this.files = [file];
+  }
 
   get description(): string {
     return this.cli.join(' ');
   }
 
+  /** Adds a file that overrides the ones before it (compose merges them in order). */
+  addOverride(file: string): void {
+    this.files.push(file);
+  }
+
+  /** The command line a person would type for `args`, with the project and files. */
+  commandLine(...args: string[]): string {
+    return [...this.cli, '-p', this.project, ...this.fileArgs(), ...args].join(' ');
+  }
+
   run(...args: string[]): Promise<CommandResult> {
     const [command, ...prefix] = this.cli;
-    return run(command, [...prefix, '-p', this.project, '-f', this.file, ...args], this.env);
+    return run(command, [...prefix, '-p', this.project, ...this.fileArgs(), ...args], this.env);
+  }
+
+  private fileArgs(): string[] {
+    return this.files.flatMap((file) => ['-f', file]);
   }
 
   /** The ids of a service's running containers, in a stable order. */
