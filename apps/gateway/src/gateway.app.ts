@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger } from '#libs/observability';
-import { redisOptionsFromUrl } from '#libs/redis';
+import { redisTransportOptions } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { registerCors } from './http/cors.js';
 import { registerQueueDashboard } from './admin/queue-dashboard.js';
@@ -86,7 +86,7 @@ export async function createGatewayApp(
   });
 
   app.connectMicroservice<MicroserviceOptions>(
-    { transport: Transport.REDIS, options: redisOptionsFromUrl(config.REDIS_URL) },
+    { transport: Transport.REDIS, options: redisTransportOptions(config.REDIS_URL) },
     { inheritAppConfig: true },
   );
   // A cluster worker closes when the primary tells it to (see main.ts).

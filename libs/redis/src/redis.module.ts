@@ -2,6 +2,7 @@ import {
   Global,
   Inject,
   Injectable,
+  Logger,
   Module,
   type OnApplicationShutdown,
   type OnModuleInit,
@@ -18,6 +19,9 @@ import { redisOptionsFromUrl } from './redis-options.js';
 @Injectable()
 export class RedisClient extends Redis implements OnModuleInit, OnApplicationShutdown {
   readonly prefix: string;
+  private readonly logger = new Logger(RedisClient.name);
+  /** Whether the last connection attempt failed: one warning per outage, not one per retry. */
+  private failing = false;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     super({
@@ -30,6 +34,16 @@ export class RedisClient extends Redis implements OnModuleInit, OnApplicationShu
       lazyConnect: false,
     });
     this.prefix = config.REDIS_KEY_PREFIX;
+    // Without a listener ioredis prints "Unhandled error event" on every reconnection attempt.
+    // The callers see their commands fail; this only says when the connection is lost and back.
+    this.on('error', (error: Error) => {
+      if (!this.failing) this.logger.warn(`Redis connection failed (retrying): ${error.message}`);
+      this.failing = true;
+    });
+    this.on('ready', () => {
+      if (this.failing) this.logger.log('Redis connection is back');
+      this.failing = false;
+    });
   }
 
   /** Without the offline queue, commands sent before the connection is ready would fail. */
