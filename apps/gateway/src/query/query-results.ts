@@ -10,7 +10,7 @@ import {
 import { QueueEvents } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { QueueName, type AnswerQueryResult } from '#libs/contracts';
-import { bullPrefix } from '#libs/queues';
+import { bullPrefix, disconnectWhileRedisIsDown } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
 
 interface Waiter {
@@ -64,6 +64,7 @@ export class QueryResults implements OnModuleInit, OnApplicationShutdown {
     for (const jobId of [...this.waiters.keys()]) {
       this.fail(jobId, new GatewayTimeoutException('the gateway is shutting down'));
     }
+    disconnectWhileRedisIsDown([this.events]);
     await this.events.close();
   }
 

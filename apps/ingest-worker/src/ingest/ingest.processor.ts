@@ -10,6 +10,7 @@ import {
 } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
 import { DocumentsRepository } from '#libs/database';
+import { disconnectWhileRedisIsDown } from '#libs/queues';
 import type { Logger } from '#libs/observability';
 import { IngestDocumentService, IngestStep } from './ingest-document.service.js';
 
@@ -36,8 +37,9 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     this.worker.run().catch((error: Error) => this.logger.error({ err: error }, 'ingest worker stopped'));
   }
 
-  /** Drains: waits for the jobs in hand while the database and Redis are still open. */
+  /** Drains: waits for the jobs in hand while the database and Redis are still open (unless Redis is down). */
   async beforeApplicationShutdown(): Promise<void> {
+    disconnectWhileRedisIsDown([this.worker]);
     await this.worker.close();
   }
 

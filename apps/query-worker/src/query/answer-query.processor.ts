@@ -3,6 +3,7 @@ import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } f
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppConfig } from '#libs/config';
 import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
+import { disconnectWhileRedisIsDown } from '#libs/queues';
 import { ReadRouting } from './read-routing.js';
 
 /**
@@ -32,6 +33,7 @@ export class AnswerQueryProcessor
 
   /** Finishes the jobs in hand before the database pool and Redis connections close. */
   async beforeApplicationShutdown(): Promise<void> {
+    disconnectWhileRedisIsDown([this.worker]);
     await this.worker.close();
   }
 
