@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey } from './support/api-keys.js';
 import { FaultStack } from './support/fault-stack.js';
-import { faultDocument, waitUntilSettled, type DocumentRow } from './support/fault-documents.js';
-import { LoadClient, loop, sleep, type Outcome } from './support/fault-load.js';
+import { assertUploadsKept } from './support/outage-assertions.js';
+import { faultDocument, settledReport, waitUntilSettled } from './support/fault-documents.js';
+import { LoadClient, sleep } from './support/fault-load.js';
+import { countOutcomes, runOutage, warmCache } from './support/outage-run.js';
 
 const OUTAGE_MS = 10_000;
 /** Far above anything a healthy answer needs here, so "fast" has a generous margin below it. */
@@ -67,119 +69,44 @@ describe('faults: Redis stops', () => {
   it('keeps the gateway up: uploads accepted or refused (none lost), cached answers served, misses 503 fast, recovery without restart', async (t) => {
     const gateway = stack.app('gateway');
     const gatewayPid = gateway.pid;
-    // Warm the gateway's in-process cache (the corpus does not change while nothing is indexed).
-    for (const question of WARM_QUESTIONS) {
-      const warm = await client.query('warm', question);
-      assert.equal(warm.status, 200, JSON.stringify(warm.body));
-    }
-
-    const phase = { name: 'before' as 'before' | 'outage' | 'after' };
-    const phaseOf = new Map<Outcome, string>();
-    const health: { phase: string; status: number; redisOk: boolean | undefined }[] = [];
-    const live = { ok: 0, failed: 0 };
-    let stop = false;
-    const tagged = (outcome: Outcome) => {
-      phaseOf.set(outcome, phase.name);
-      return outcome;
-    };
-    const uploads = new Map<string, Outcome>();
-    let uploadCount = 0;
-    let missCount = 0;
-
-    const load = Promise.all([
-      loop(
-        3,
-        () => stop,
-        async () => {
-          const document = faultDocument(`upload-${uploadCount++}`);
-          uploads.set(document.title, tagged(await uploader.upload(document.title, document.content)));
-        },
-        200,
-      ),
-      loop(
-        4,
-        () => stop,
-        async (i) => tagged(await client.query('cached', WARM_QUESTIONS[i % WARM_QUESTIONS.length])),
-        20,
-      ),
-      loop(
-        2,
-        () => stop,
-        async () => tagged(await client.query('miss', `unseen question ${missCount++}`)),
-        200,
-      ),
-      loop(
-        1,
-        () => stop,
-        async () => {
-          const report = await gateway.health().catch(() => undefined);
-          health.push({
-            phase: phase.name,
-            status: report?.status ?? 0,
-            redisOk: report?.body.checks.redis?.ok,
-          });
-          if (await gateway.live()) live.ok++;
-          else live.failed++;
-        },
-        250,
-      ),
-    ]);
-
-    await sleep(2_000);
-    phase.name = 'outage';
-    const outageStartedAt = Date.now();
-    await stack.redis.stop();
-    await sleep(OUTAGE_MS);
-    await stack.redis.start();
-    phase.name = 'after';
-    const restartedAt = Date.now();
-
-    // Recovered: /health healthy and a question nobody asked before answered by a query worker.
-    let recoveredAt: number | undefined;
-    for (let i = 0; recoveredAt === undefined && Date.now() - restartedAt < 60_000; i++) {
-      const fresh = await client.query('recovery probe', `recovery question ${i}`);
-      const report = await gateway.health().catch(() => undefined);
-      if (fresh.status === 200 && report?.status === 200) recoveredAt = Date.now();
-      else await sleep(250);
-    }
-    await sleep(2_000);
-    stop = true;
-    await load;
-
-    const all = [...client.outcomes, ...uploader.outcomes].filter((outcome) => phaseOf.has(outcome));
-    const counts = (filter: (outcome: Outcome) => boolean) =>
-      JSON.stringify({ ...client.counts(filter), ...uploader.counts(filter) });
-    const during = (kind: string) => all.filter((o) => o.kind === kind && phaseOf.get(o) === 'outage');
-    t.diagnostic(
-      `outage: Redis SIGKILLed for ${restartedAt - outageStartedAt} ms, restarted with its data (AOF)`,
-    );
-    t.diagnostic(`requests: ${all.length} sent; ${counts((o) => phaseOf.has(o))}`);
-    t.diagnostic(`during the outage: ${counts((o) => phaseOf.get(o) === 'outage')}`);
+    await warmCache(client, WARM_QUESTIONS);
+    const run = await runOutage({
+      gateway,
+      client,
+      uploader,
+      cachedQuestions: WARM_QUESTIONS,
+      outageMs: OUTAGE_MS,
+      stopDependency: () => stack.redis.stop(),
+      startDependency: () => stack.redis.start(),
+    });
+    const all = [...run.outcomes.keys()];
+    const during = (kind: string) => all.filter((o) => o.kind === kind && run.outcomes.get(o) === 'outage');
+    t.diagnostic(`outage: Redis SIGKILLed for ${run.outageMs} ms, restarted with its data (AOF)`);
+    t.diagnostic(`requests: ${all.length} sent; ${countOutcomes(run)}`);
+    t.diagnostic(`during the outage: ${countOutcomes(run, (phase) => phase === 'outage')}`);
     const missMs = during('miss').map((o) => o.ms);
     t.diagnostic(
       `misses during the outage: ${missMs.length}, slowest ${Math.round(Math.max(0, ...missMs))} ms (QUERY_TIMEOUT_MS ${QUERY_TIMEOUT_MS})`,
     );
     t.diagnostic(
-      `recovered (health 200 and a new question answered) ${recoveredAt === undefined ? 'never' : `${recoveredAt - restartedAt} ms`} after Redis returned`,
+      `recovered (health 200 and a new question answered) ${run.recoveryMs === undefined ? 'never' : `${run.recoveryMs} ms`} after Redis returned`,
     );
 
-    // The gateway never went down.
+    // The gateway never went down, and /health followed Redis.
     assert.equal(gateway.pid, gatewayPid);
     assert.ok(gateway.running, 'the gateway process exited');
-    assert.equal(live.failed, 0, `/health/live failed ${live.failed} times`);
-    // /health follows Redis.
-    const outageHealth = health.filter((h) => h.phase === 'outage');
+    assert.equal(run.liveFailures, 0, `/health/live failed ${run.liveFailures} times`);
+    const outageHealth = run.health.filter((h) => h.phase === 'outage');
     assert.ok(
-      outageHealth.some((h) => h.status === 503 && h.redisOk === false),
+      outageHealth.some((h) => h.status === 503 && h.checks?.redis.ok === false),
       `/health never said unhealthy during the outage: ${JSON.stringify(outageHealth)}`,
     );
-    assert.ok(recoveredAt !== undefined, `no recovery within 60 s of Redis returning\n${stack.tails()}`);
+    assert.ok(run.recoveryMs !== undefined, `no recovery within 60 s of Redis returning\n${stack.tails()}`);
 
     // Cached questions kept their answers throughout.
-    const cached = all.filter((o) => o.kind === 'cached');
     assert.deepEqual(
-      cached
-        .filter((o) => o.status !== 200 || o.cache !== 'HIT')
+      all
+        .filter((o) => o.kind === 'cached' && (o.status !== 200 || o.cache !== 'HIT'))
         .map((o) => `${o.status} ${o.cache} ${JSON.stringify(o.body)}`),
       [],
     );
@@ -189,27 +116,15 @@ describe('faults: Redis stops', () => {
         miss.status === 200 || (miss.status === 503 && miss.retryAfter !== undefined),
         `miss answered ${miss.status} (${miss.error ?? JSON.stringify(miss.body)}) in ${Math.round(miss.ms)} ms`,
       );
-      if (miss.status === 503)
+      if (miss.status === 503) {
         assert.ok(miss.ms < QUERY_TIMEOUT_MS / 2, `a 503 took ${Math.round(miss.ms)} ms`);
+      }
     }
-    // Uploads: accepted, or refused with 503 + Retry-After and nothing stored.
-    const accepted = [...uploads].filter(([, o]) => o.status === 202).map(([title]) => title);
-    const refused = [...uploads].filter(([, o]) => o.status !== 202);
-    for (const [title, outcome] of refused) {
-      assert.ok(
-        outcome.status === 503 && outcome.retryAfter !== undefined,
-        `upload ${title} answered ${outcome.status} ${outcome.error ?? JSON.stringify(outcome.body)}`,
-      );
-    }
-    const rows = await waitUntilSettled(stack.config.DATABASE_URL, accepted);
-    for (const [title] of refused)
-      assert.equal(rows.get(title), undefined, `refused upload ${title} was stored`);
-    const report = tally(accepted, rows);
+    const report = await assertUploadsKept(stack, run);
     t.diagnostic(
-      `uploads: ${uploads.size} sent, ${accepted.length} accepted (${during('upload').filter((o) => o.status === 202).length} during the outage), ` +
-        `${refused.length} refused with 503; ${report.indexed} indexed, ${report.failed} failed, lost ${report.lost}`,
+      `uploads: ${run.uploads.size} sent, ${report.accepted} accepted (${during('upload').filter((o) => o.status === 202).length} during the outage), ` +
+        `${report.refused} refused with 503; ${report.indexed} indexed, ${report.failed} failed, lost ${report.lost}`,
     );
-    assert.deepEqual(report.problems, []);
     const otherServerErrors = all.filter((o) => o.status >= 500 && o.status !== 503);
     t.diagnostic(
       `5xx other than the promised 503s: ${otherServerErrors.length}; network errors: ${all.filter((o) => o.status === 0).length}`,
@@ -238,7 +153,7 @@ describe('faults: Redis stops', () => {
     await stack.startApp('ingest-worker');
 
     const rows = await waitUntilSettled(stack.config.DATABASE_URL, titles);
-    const report = tally(titles, rows);
+    const report = settledReport(titles, rows);
     t.diagnostic(
       `10 uploads accepted with their jobs queued, Redis restarted empty: ${report.indexed} indexed, ` +
         `${report.failed} failed, lost ${report.lost}, all settled ${Date.now() - restartedAt} ms after the restart`,
@@ -268,27 +183,3 @@ describe('faults: Redis stops', () => {
     for (const app of stack.apps.values()) assert.deepEqual(app.grep(CLIENT_TROUBLE), [], app.name);
   });
 });
-
-/** Every accepted title must be indexed with exactly the chunks its row counts. */
-function tally(titles: readonly string[], rows: Map<string, DocumentRow>) {
-  const problems: string[] = [];
-  let indexed = 0;
-  let failed = 0;
-  let lost = 0;
-  for (const title of titles) {
-    const row = rows.get(title);
-    if (row === undefined) {
-      lost++;
-      problems.push(`${title}: lost`);
-    } else if (row.status === 'indexed') {
-      indexed++;
-      if (row.chunks === 0 || row.chunks !== row.chunk_count) {
-        problems.push(`${title}: ${row.chunks} chunks, row says ${row.chunk_count}`);
-      }
-    } else {
-      failed++;
-      problems.push(`${title}: ${row.status} (${row.error})`);
-    }
-  }
-  return { indexed, failed, lost, problems };
-}

@@ -68,3 +68,32 @@ export async function waitUntilSettled(
   }
   return last;
 }
+
+export interface SettledReport {
+  indexed: number;
+  failed: number;
+  lost: number;
+  /** Every accepted document not indexed with exactly the chunks its row counts. */
+  problems: string[];
+}
+
+/** Every accepted title must be indexed, with chunks, as many as its row says. */
+export function settledReport(titles: readonly string[], rows: Map<string, DocumentRow>): SettledReport {
+  const report: SettledReport = { indexed: 0, failed: 0, lost: 0, problems: [] };
+  for (const title of titles) {
+    const row = rows.get(title);
+    if (row === undefined) {
+      report.lost++;
+      report.problems.push(`${title}: lost`);
+    } else if (row.status === 'indexed') {
+      report.indexed++;
+      if (row.chunks === 0 || row.chunks !== row.chunk_count) {
+        report.problems.push(`${title}: ${row.chunks} chunks, row says ${row.chunk_count}`);
+      }
+    } else {
+      report.failed++;
+      report.problems.push(`${title}: ${row.status} (${row.error})`);
+    }
+  }
+  return report;
+}
