@@ -14,6 +14,7 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { installEarlyAuthentication } from './auth/authenticate-before-body.js';
 import { GatewayModule } from './gateway.module.js';
 import { answerFrameworkError } from './http/framework-errors.js';
+import { installGracefulClose } from './http/graceful-close.js';
 import { formatSchemaErrors } from './http/schema-errors.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -21,6 +22,11 @@ import { installHttpMetrics } from './metrics/http-metrics.js';
 import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+/**
+ * The longest a stopping gateway waits for its requests: under the cluster primary's 30 s grace and
+ * Kubernetes's 40 s termination grace less its 10 s preStop sleep.
+ */
+const MAX_DRAIN_MS = 25_000;
 
 export interface GatewayAppOptions {
   /**
@@ -39,6 +45,8 @@ export async function createGatewayApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_UPLOAD_BYTES,
     trustProxy: config.TRUST_PROXY,
+    // A request that reaches a closing gateway is answered, not refused (see graceful-close.ts).
+    return503OnClosing: false,
     // Route schemas reject what they do not accept: no silent coercion, no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     schemaErrorFormatter: formatSchemaErrors,
@@ -71,6 +79,7 @@ export async function createGatewayApp(
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
   });
   installHttpMetrics(fastify, app.getHttpServer(), app.get(GatewayMetrics));
+  installGracefulClose(fastify, Math.min(config.QUERY_TIMEOUT_MS + 2_000, MAX_DRAIN_MS));
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
   const thresholds = overloadThresholds(config);
   if (thresholds !== undefined) await registerOverloadShedding(fastify, thresholds);
