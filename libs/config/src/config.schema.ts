@@ -53,6 +53,7 @@ export const configSchema = z.object({
 
   INGEST_CONCURRENCY: int(1, 64).default(2),
   INGEST_ATTEMPTS: int(1, 20).default(3),
+  INGEST_LOCK_DURATION_MS: int(5_000, 600_000).default(60_000),
   QUERY_CONCURRENCY: int(1, 256).default(16),
   CHUNK_SIZE: int(200, 20_000).default(1200),
   CHUNK_OVERLAP: int(0, 5_000).default(200),
