@@ -97,3 +97,60 @@ export function settledReport(titles: readonly string[], rows: Map<string, Docum
   }
   return report;
 }
+
+/**
+ * A document of `paragraphs` paragraphs, each naming the document's tag: at a small CHUNK_SIZE it
+ * takes a while to index, and every chunk of it can be told from any other document's.
+ */
+export function taggedDocument(tag: string, paragraphs = 40): { title: string; content: string } {
+  const body = Array.from(
+    { length: paragraphs },
+    (_, i) => `Part ${i + 1} of ${tag}. ${ENGLISH_PARAGRAPHS[i % ENGLISH_PARAGRAPHS.length]}`,
+  );
+  return { title: `fault ${tag}`, content: body.join('\n\n') };
+}
+
+/**
+ * Each document's chunks that are not exactly its own: ordinals must run 0..n-1 once each, their
+ * number match the row's chunk_count, and every chunk's text come from the document's own content
+ * (chunks of another tagged document name another tag). Returns the problems found.
+ */
+export async function chunkProblems(
+  databaseUrl: string,
+  contents: ReadonlyMap<string, string>,
+): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      title: string;
+      chunk_count: number;
+      ordinals: number[];
+      texts: string[];
+    }>(
+      `SELECT d.title, d.chunk_count,
+              coalesce(array_agg(c.ordinal ORDER BY c.ordinal) FILTER (WHERE c.id IS NOT NULL), '{}') AS ordinals,
+              coalesce(array_agg(c.content ORDER BY c.ordinal) FILTER (WHERE c.id IS NOT NULL), '{}') AS texts
+       FROM documents d LEFT JOIN chunks c ON c.document_id = d.id
+       WHERE d.title = ANY($1) GROUP BY d.id`,
+      [[...contents.keys()]],
+    );
+    const problems: string[] = [];
+    for (const row of rows) {
+      const content = contents.get(row.title) ?? '';
+      if (row.ordinals.length === 0) problems.push(`${row.title}: no chunks`);
+      if (row.ordinals.length !== row.chunk_count) {
+        problems.push(`${row.title}: ${row.ordinals.length} chunks, row says ${row.chunk_count}`);
+      }
+      if (row.ordinals.some((ordinal, index) => ordinal !== index)) {
+        problems.push(`${row.title}: ordinals ${row.ordinals.join(',')}`);
+      }
+      const foreign = row.texts.filter((text) => !content.includes(text)).length;
+      if (foreign > 0) problems.push(`${row.title}: ${foreign} chunks not from its own text`);
+    }
+    if (rows.length !== contents.size) problems.push(`${contents.size - rows.length} documents missing`);
+    return problems;
+  } finally {
+    await client.end();
+  }
+}
