@@ -141,7 +141,11 @@ describe('faults: processes stopped and killed', () => {
           `3 s in and exited after ${exitedAfterMs} ms; answers ${JSON.stringify(client.counts((o) => outcomes.includes(o)))}`,
       );
       assert.deepEqual(
-        failed.slice(0, 10).map((o) => `${o.status} ${o.error ?? JSON.stringify(o.body)}`),
+        failed
+          .slice(0, 10)
+          .map(
+            (o) => `${o.at - signalledAt} ms after SIGTERM: ${o.status} ${o.error ?? JSON.stringify(o.body)}`,
+          ),
         [],
         `${failed.length} failed requests`,
       );

@@ -84,7 +84,7 @@ export class LoadClient {
         retryAfter: undefined,
         cache: undefined,
         body: undefined,
-        error: code ?? message,
+        error: code === undefined ? message : `${code} (${message})`,
         at,
       });
     }
