@@ -136,8 +136,8 @@ describe('faults: Postgres stops', () => {
         .map((o) => `${o.status} ${o.cache} ${JSON.stringify(o.body)}`),
       [],
     );
-    // Misses and uploads: answered, or refused fast with 503 + Retry-After.
-    for (const outcome of all.filter((o) => o.kind === 'miss' || o.kind === 'upload')) {
+    // Misses, listings and uploads: answered, or refused fast with 503 + Retry-After.
+    for (const outcome of all.filter((o) => ['miss', 'list', 'upload'].includes(o.kind))) {
       if (outcome.status === 200 || outcome.status === 202) continue;
       assert.ok(
         outcome.status === 503 && outcome.retryAfter !== undefined,

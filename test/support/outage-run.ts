@@ -33,7 +33,8 @@ export interface OutageRun {
 
 /**
  * Load through one gateway while a dependency goes away and comes back: 3 upload loops, 4 loops
- * asking cached questions, 2 asking new ones, and /health and /health/live polled every 250 ms.
+ * asking cached questions, 2 asking new ones, one listing documents, and /health and /health/live
+ * polled every 250 ms.
  * 2 s of load, the outage, then load until the system has recovered plus 2 s.
  */
 export async function runOutage(options: OutageRunOptions): Promise<OutageRun> {
@@ -72,6 +73,12 @@ export async function runOutage(options: OutageRunOptions): Promise<OutageRun> {
       () => stop,
       async () => tagged(await client.query('miss', `unseen question ${missCount++}`)),
       200,
+    ),
+    loop(
+      1,
+      () => stop,
+      async () => tagged(await client.send('list', 'GET', '/documents')),
+      250,
     ),
     loop(
       1,
