@@ -108,6 +108,9 @@ export class QueryService {
 
     const jobId = queryJobId(key);
     const result = this.results.wait(jobId);
+    // A worker can fail the job before `add` below returns; that rejection is awaited only after
+    // it. Unhandled until then, it ended the process (Node's default for unhandled rejections).
+    result.catch(() => undefined);
     try {
       await this.producer.enqueue(
         JobName.AnswerQuery,
