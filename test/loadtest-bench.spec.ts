@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startBaselineServer, type BaselineServer } from '../loadtest/bench/baseline.js';
 import { CpuMeter, parsePidList, withDescendants } from '../loadtest/bench/cpu.js';
 import { loopbackUrl } from '../loadtest/bench/loopback.js';
+import { countBetween, quantileBetween } from '../loadtest/bench/server-latency.js';
 import { percentile, Tally } from '../loadtest/bench/stats.js';
 import { runUserLoop } from '../loadtest/bench/user-loop.js';
 import { requestSpec, tokenFor } from '../loadtest/bench/workload.js';
@@ -28,6 +29,31 @@ describe('the local benchmark driver', () => {
     assert.equal(percentile(sorted, 0.95), 95);
     assert.equal(percentile(sorted, 0.99), 99);
     assert.equal(percentile(new Float64Array(0), 0.5), 0);
+  });
+
+  it('reads the quantiles of the requests answered between two scrapes of a Prometheus histogram', () => {
+    // Cumulative buckets (seconds): 100 requests before; 100 more after, 50 of them at most 10 ms,
+    // 40 between 10 and 50 ms, 10 between 50 and 100 ms.
+    const before = new Map([
+      [0.01, 80],
+      [0.05, 100],
+      [0.1, 100],
+      [Infinity, 100],
+    ]);
+    const after = new Map([
+      [0.01, 130],
+      [0.05, 190],
+      [0.1, 200],
+      [Infinity, 200],
+    ]);
+    assert.equal(countBetween(before, after), 100);
+    assert.equal(quantileBetween(before, after, 0.5), 10);
+    assert.ok(
+      Math.abs(quantileBetween(before, after, 0.7) - 30) < 1e-9,
+      'halfway through the 10–50 ms bucket',
+    );
+    assert.ok(Math.abs(quantileBetween(before, after, 0.95) - 75) < 1e-9);
+    assert.equal(quantileBetween(after, after, 0.95), 0, 'no requests in between');
   });
 
   it('counts errors and non-2xx answers apart from successes', () => {

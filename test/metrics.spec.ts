@@ -63,12 +63,22 @@ describe('GET /metrics', () => {
     assert.equal((await ask('metrics route question')).status, 200);
     const text = await scrape();
     assert.ok(
-      (valueOf(text, 'http_requests_total{method="GET",route="/health/live",status="200"}') ?? 0) >= 1,
+      (valueOf(text, 'http_requests_total{method="GET",route="/health/live",status="200",tenant="none"}') ??
+        0) >= 1,
     );
-    assert.ok((valueOf(text, 'http_requests_total{method="POST",route="/query",status="200"}') ?? 0) >= 1);
-    assert.ok((valueOf(text, 'http_requests_total{method="GET",route="unmatched",status="404"}') ?? 0) >= 1);
+    assert.ok(
+      (valueOf(text, 'http_requests_total{method="POST",route="/query",status="200",tenant="default"}') ??
+        0) >= 1,
+    );
+    assert.ok(
+      (valueOf(text, 'http_requests_total{method="GET",route="unmatched",status="404",tenant="none"}') ??
+        0) >= 1,
+    );
     // Answers sent before any handler ran (the 401s above) are counted too.
-    assert.ok((valueOf(text, 'http_requests_total{method="GET",route="/metrics",status="401"}') ?? 0) >= 3);
+    assert.ok(
+      (valueOf(text, 'http_requests_total{method="GET",route="/metrics",status="401",tenant="none"}') ?? 0) >=
+        3,
+    );
     assert.ok(
       (valueOf(text, 'http_request_duration_seconds_count{method="POST",route="/query",status="200"}') ??
         0) >= 1,
@@ -79,6 +89,21 @@ describe('GET /metrics', () => {
     );
     assert.doesNotMatch(text, /no-such-route/);
     assert.ok((valueOf(text, 'active_connections') ?? 0) >= 1);
+  });
+
+  it('labels requests with a listed tenant by name and every unlisted tenant as "other"', async () => {
+    const unlisted = await createApiKey(env.config, { tenant: 'acme' });
+    const response = await fetch(`${gateway.baseUrl}/documents`, {
+      headers: { authorization: `Bearer ${unlisted}` },
+    });
+    assert.equal(response.status, 200);
+    const text = await scrape();
+    assert.ok(
+      (valueOf(text, 'http_requests_total{method="GET",route="/documents",status="200",tenant="other"}') ??
+        0) >= 1,
+    );
+    // METRICS_TENANTS is `default` here: the tenant "acme" has no series of its own.
+    assert.doesNotMatch(text, /tenant="acme"/);
   });
 
   it('counts query cache hits and misses, and exports queue depths while it holds the lease', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createApiKey } from './support/api-keys.js';
 import { startTestGateway, type RunningGateway } from './support/gateway.js';
 import { createTestEnvironment, type TestEnvironment } from './support/test-environment.js';
 
@@ -74,6 +75,25 @@ describe('queue dashboard /admin/queues', () => {
       queues: { name: string }[];
     };
     assert.deepEqual(queues.queues.map((queue) => queue.name).sort(), ['ingest', 'query']);
+  });
+
+  it("shows each ingest job's tenant in its data", async () => {
+    const token = await createApiKey(env.config, { tenant: 'acme' });
+    const upload = await fetch(`${gateway.baseUrl}/documents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Tenant on the board', content: 'Shown with its tenant.' }),
+    });
+    assert.equal(upload.status, 202);
+    const { id } = (await upload.json()) as { id: string };
+    // No ingest worker runs here: the job waits, as the board's "waiting" tab lists it.
+    const board = (await (
+      await request('GET', '/admin/queues/api/queues?activeQueue=ingest&status=waiting&page=1', ADMIN)
+    ).json()) as { queues: { name: string; jobs: { id: string; data: Record<string, unknown> }[] }[] };
+    const job = board.queues.find((queue) => queue.name === 'ingest')?.jobs.find((entry) => entry.id === id);
+    assert.ok(job !== undefined, 'the upload is on the board');
+    assert.equal(job.data.tenant, 'acme');
+    assert.equal(job.data.documentId, id);
   });
 
   it('counts wrong passwords against the address, and past the limit refuses even the right one', async () => {

@@ -103,8 +103,8 @@ describe('worker HTTP endpoints', () => {
         const current = await scrape(ingestUrl);
         // A document's status changes just before BullMQ records its job's end: wait for both.
         const settled =
-          valueOf(current, 'worker_jobs_failed_total{queue="ingest"}') === 1 &&
-          valueOf(current, 'worker_jobs_completed_total{queue="ingest"}') === 1;
+          valueOf(current, 'worker_jobs_failed_total{queue="ingest",tenant="default"}') === 1 &&
+          valueOf(current, 'worker_jobs_completed_total{queue="ingest",tenant="default"}') === 1;
         return settled ? current : undefined;
       },
       { what: 'both jobs to be counted' },

@@ -4,6 +4,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { QueueName } from '#libs/contracts';
 import { bullPrefix } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
+import { tenantLabeler } from '#libs/observability';
 import { WorkerMetrics } from '#libs/worker-http';
 import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
 
@@ -15,7 +16,8 @@ const valueOf = (text: string, series: string): number | undefined => {
 
 /**
  * WorkerMetrics on a real BullMQ worker and queue: each job is counted once, by outcome, by the
- * worker that ran it.
+ * worker that ran it, under its tenant's label (`default` is listed in METRICS_TENANTS, `acme` is
+ * not and counts as `other`).
  */
 describe('worker job metrics', () => {
   let env: TestEnvironment;
@@ -44,7 +46,7 @@ describe('worker job metrics', () => {
       },
       { connection, prefix, concurrency: 4 },
     );
-    metrics = new WorkerMetrics(QueueName.Ingest);
+    metrics = new WorkerMetrics(QueueName.Ingest, tenantLabeler(['default']));
     metrics.observe(worker);
   });
   after(async () => {
@@ -56,27 +58,33 @@ describe('worker job metrics', () => {
 
   const scrape = (): Promise<string> => metrics.registry.metrics();
   const label = '{queue="ingest"}';
+  const listed = '{queue="ingest",tenant="default"}';
+  const other = '{queue="ingest",tenant="other"}';
 
   it('counts completions, retried attempts and final failures apart, and active jobs while they run', async () => {
-    await queue.add('ok', { kind: 'ok' });
-    await queue.add('flaky', { kind: 'flaky' }, { attempts: 2 });
-    await queue.add('broken', { kind: 'broken' }, { attempts: 3 });
-    await queue.add('failing', { kind: 'failing' }, { attempts: 2 });
-    await queue.add('hold', { kind: 'hold' });
+    await queue.add('ok', { kind: 'ok', tenant: 'default' });
+    await queue.add('flaky', { kind: 'flaky', tenant: 'acme' }, { attempts: 2 });
+    await queue.add('broken', { kind: 'broken', tenant: 'acme' }, { attempts: 3 });
+    await queue.add('failing', { kind: 'failing', tenant: 'default' }, { attempts: 2 });
+    await queue.add('hold', { kind: 'hold', tenant: 'default' });
 
     const text = await waitFor(
       async () => {
         const current = await scrape();
         const settled =
-          valueOf(current, `worker_jobs_completed_total${label}`) === 2 &&
-          valueOf(current, `worker_jobs_failed_total${label}`) === 2;
+          valueOf(current, `worker_jobs_completed_total${listed}`) === 1 &&
+          valueOf(current, `worker_jobs_completed_total${other}`) === 1 &&
+          valueOf(current, `worker_jobs_failed_total${listed}`) === 1 &&
+          valueOf(current, `worker_jobs_failed_total${other}`) === 1;
         return settled ? current : undefined;
       },
       { timeoutMs: 30_000, what: 'the four short jobs to settle' },
     );
     // flaky: one retried attempt then a completion; failing: one retried attempt then a failure;
     // broken: unrecoverable, failed at once with attempts left.
-    assert.equal(valueOf(text, `worker_jobs_retried_total${label}`), 2);
+    assert.equal(valueOf(text, `worker_jobs_retried_total${listed}`), 1);
+    assert.equal(valueOf(text, `worker_jobs_retried_total${other}`), 1);
+    assert.doesNotMatch(text, /tenant="acme"/, 'an unlisted tenant has no series of its own');
     assert.equal(valueOf(text, `worker_jobs_active${label}`), 1, 'the held job is active');
     assert.equal(valueOf(text, 'ingest_job_duration_seconds_count'), 2);
     assert.equal(valueOf(text, 'ingest_job_duration_seconds_sum'), 0.5, 'durationMs of each result');
@@ -84,7 +92,7 @@ describe('worker job metrics', () => {
 
     release();
     await waitFor(
-      async () => (valueOf(await scrape(), `worker_jobs_completed_total${label}`) === 3 ? true : undefined),
+      async () => (valueOf(await scrape(), `worker_jobs_completed_total${listed}`) === 2 ? true : undefined),
       { timeoutMs: 30_000, what: 'the held job to complete' },
     );
     assert.equal(valueOf(await scrape(), `worker_jobs_active${label}`), 0);

@@ -12,7 +12,8 @@ import { LOAD_OPTIONS } from './options.js';
 /**
  * The original plan's k6 mixed workload, driven locally: USERS users, each GET /health,
  * GET /documents, POST /query, then a 1 s pause; then the same load against a bare Fastify
- * baseline in the same run. See loadtest/bench/README.md.
+ * baseline in the same run. With --upload-rate N, N documents a second are uploaded meanwhile
+ * (the cache hit ratio under steady ingest). See loadtest/bench/README.md.
  */
 const { values } = parseArgs({
   options: {
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: 'hot' },
     timeout: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '3' },
+    'upload-rate': { type: 'string', default: '0' },
   },
 });
 
@@ -43,6 +45,7 @@ const requests = values.requests.split(',').map((name) => requestSpec(name.trim(
 const tokenCount = Math.round(positive('tokens', values.tokens));
 const requestTimeoutMs = positive('timeout', values.timeout) * 1000;
 const warmupMs = Number(values.warmup) * 1000;
+const uploadRate = Number(values['upload-rate']);
 
 interface RunReport {
   label: string;
@@ -72,7 +75,13 @@ async function measure(label: string, url: URL, processes: ProcessRef[]): Promis
   note(`${label}: ${users} users against ${url.origin} for ${durationMs / 1000} s ...`);
   const meter = new CpuMeter(processes);
   meter.start();
+  // Steady ingest beside the users (the system only: the baseline has no uploads), as k6's
+  // upload-query scenario does: each upload indexes a document and so moves the corpus version.
+  const uploads = label === 'system' && uploadRate > 0 ? steadyUploads(url, uploadRate) : undefined;
   const result = await runUserLoop({ ...loop, users, durationMs, spreadMs });
+  const uploaded = await uploads?.stop();
+  if (uploaded !== undefined)
+    print(`uploads during the run: ${uploaded.accepted} accepted, ${uploaded.refused} not`);
   const cpu = meter.stop();
   const all = new Tally();
   for (const tally of result.byRequest.values()) all.merge(tally);
@@ -88,6 +97,46 @@ async function measure(label: string, url: URL, processes: ProcessRef[]): Promis
   };
   printRun(report);
   return report;
+}
+
+/** Uploads a small document `perSecond` times a second until stopped. */
+function steadyUploads(
+  url: URL,
+  perSecond: number,
+): { stop(): Promise<{ accepted: number; refused: number }> } {
+  const counts = { accepted: 0, refused: 0 };
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const index = sent++;
+    const upload = fetch(new URL('/documents', url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokenFor(0, { token: values.token, tokenCount })}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        title: `Steady upload ${index}`,
+        collection: 'bench-uploads',
+        content: `Release note ${index}: the export now keeps column widths, and invoices list the tax rate.`,
+      }),
+    })
+      .then(async (response) => {
+        await response.arrayBuffer();
+        if (response.status === 202) counts.accepted++;
+        else counts.refused++;
+      })
+      .catch(() => void counts.refused++)
+      .finally(() => inFlight.delete(upload));
+    inFlight.add(upload);
+  }, 1000 / perSecond);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return counts;
+    },
+  };
 }
 
 function printRun(report: RunReport): void {

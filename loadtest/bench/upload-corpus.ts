@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loopbackUrl } from './loopback.js';
 import { note, print } from './report.js';
@@ -42,22 +43,37 @@ lines.close();
 const startedAt = performance.now();
 const ids: string[] = [];
 let next = 0;
+let toldToWait = 0;
 const uploader = async (): Promise<void> => {
   while (next < abstracts.length) {
     const abstract = abstracts[next++];
-    const response = await fetch(new URL('/documents', target), {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ title: abstract.title, content: abstract.text, collection: 'scifact' }),
-    });
-    if (response.status !== 202)
-      throw new Error(`upload answered ${response.status}: ${await response.text()}`);
-    ids.push(((await response.json()) as { id: string }).id);
+    for (;;) {
+      const response = await fetch(new URL('/documents', target), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ title: abstract.title, content: abstract.text, collection: 'scifact' }),
+      });
+      // Past the ingest backlog limits the gateway says when to come back; a polite client does.
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if ((response.status === 429 || response.status === 503) && retryAfter > 0) {
+        toldToWait++;
+        await response.body?.cancel();
+        await sleep(retryAfter * 1000);
+        continue;
+      }
+      if (response.status !== 202)
+        throw new Error(`upload answered ${response.status}: ${await response.text()}`);
+      ids.push(((await response.json()) as { id: string }).id);
+      break;
+    }
   }
 };
 await Promise.all(Array.from({ length: Math.round(positive('concurrency', values.concurrency)) }, uploader));
 const uploadedAt = performance.now();
-note(`uploaded ${ids.length} documents in ${((uploadedAt - startedAt) / 1000).toFixed(1)} s`);
+note(
+  `uploaded ${ids.length} documents in ${((uploadedAt - startedAt) / 1000).toFixed(1)} s` +
+    ` (told to wait and retried ${toldToWait} times)`,
+);
 
 // Done when the collection has nothing left queued or processing (the list is at most 1 s stale).
 for (;;) {

@@ -16,6 +16,8 @@ export interface UserLoopOptions {
   requests: readonly RequestSpec[];
   token: (user: number) => string;
   requestTimeoutMs: number;
+  /** Called with every answer (status 0: no answer) as it arrives, for timelines. */
+  onAnswer?: (answer: { request: string; status: number; latencyMs: number; retryAfter: boolean }) => void;
 }
 
 export interface UserLoopResult {
@@ -71,12 +73,21 @@ export async function runUserLoop(options: UserLoopOptions): Promise<UserLoopRes
         signal: hardStop.signal,
       });
       await response.body.dump({ limit: 1 << 20 });
-      tally.record(response.statusCode, performance.now() - sentAt);
+      const latencyMs = performance.now() - sentAt;
+      tally.record(response.statusCode, latencyMs);
+      options.onAnswer?.({
+        request: spec.name,
+        status: response.statusCode,
+        latencyMs,
+        retryAfter: response.headers['retry-after'] !== undefined,
+      });
       const cacheHeader = response.headers['x-cache'];
       if (cacheHeader === 'HIT') cache.hits += 1;
       else if (cacheHeader === 'MISS') cache.misses += 1;
     } catch {
-      tally.recordError(performance.now() - sentAt);
+      const latencyMs = performance.now() - sentAt;
+      tally.recordError(latencyMs);
+      options.onAnswer?.({ request: spec.name, status: 0, latencyMs, retryAfter: false });
     }
   };
 

@@ -83,12 +83,14 @@ export class IngestHarness {
     metadata: Record<string, unknown> = {},
   ): Promise<string> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const { document } = await this.documents.createQueued(
+    const stored = await this.documents.createQueued(
       DEFAULT_TENANT,
       newDocument(bytes, mimeType, { metadata }),
       bytes,
+      0,
     );
-    return document.id;
+    if (stored === null) throw new Error('createQueued stored nothing, with no cap set');
+    return stored.document.id;
   }
 
   /** Stores an upload and enqueues its job, as an upload through the gateway does. */

@@ -39,6 +39,9 @@ export async function createTestEnvironment(
     OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     // Several worker apps run in one test process: each takes a free port for its HTTP endpoints.
     WORKER_HTTP_PORT: '0',
+    // Publish each document as soon as it is written (same code path, no 500 ms wait per upload);
+    // index-publication.spec.ts tests the batching with an interval of its own.
+    INGEST_PUBLISH_INTERVAL_MS: '0',
     ...overrides,
   });
   await runMigrations(config.DATABASE_URL);

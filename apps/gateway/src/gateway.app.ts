@@ -5,7 +5,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '#libs/config';
-import { createLogger, NestPinoLogger } from '#libs/observability';
+import { createLogger, NestPinoLogger, tenantLabeler } from '#libs/observability';
 import { redisTransportOptions } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { registerCors } from './http/cors.js';
@@ -27,6 +27,8 @@ const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
  * Kubernetes's 40 s termination grace less its 10 s preStop sleep.
  */
 const MAX_DRAIN_MS = 25_000;
+/** How often Node looks for requests past HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (its default is 30 s). */
+const SLOW_CLIENT_CHECK_MS = 1_000;
 
 export interface GatewayAppOptions {
   /**
@@ -44,6 +46,11 @@ export async function createGatewayApp(
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_UPLOAD_BYTES,
+    // Slow clients (headers or a body trickled byte by byte) are answered 408 and closed, so they
+    // cannot hold sockets and memory for ever; Fastify's own default is no limit. Node checks
+    // these deadlines every connectionsCheckingInterval.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: SLOW_CLIENT_CHECK_MS },
     trustProxy: config.TRUST_PROXY,
     // A request that reaches a closing gateway is answered, not refused (see graceful-close.ts).
     return503OnClosing: false,
@@ -78,7 +85,12 @@ export async function createGatewayApp(
   fastify.addHook('onSend', async (_request, reply) => {
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
   });
-  installHttpMetrics(fastify, app.getHttpServer(), app.get(GatewayMetrics));
+  installHttpMetrics(
+    fastify,
+    app.getHttpServer(),
+    app.get(GatewayMetrics),
+    tenantLabeler(config.METRICS_TENANTS),
+  );
   installGracefulClose(fastify, Math.min(config.QUERY_TIMEOUT_MS + 2_000, MAX_DRAIN_MS));
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
   const thresholds = overloadThresholds(config);

@@ -1,7 +1,19 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { TENANT_PATTERN } from '#libs/contracts';
 
 const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/** A comma-separated list: blanks around items and empty items are dropped; `.pipe()` checks the items. */
+const commaSeparated = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    );
 const optionalSecret = z
   .string()
   .optional()
@@ -20,16 +32,7 @@ export const configSchema = z.object({
 
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/rag'),
   DATABASE_POOL_SIZE: int(1, 500).default(10),
-  DATABASE_REPLICA_URLS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((url) => url.trim())
-        .filter((url) => url !== ''),
-    )
-    .pipe(z.array(z.url())),
+  DATABASE_REPLICA_URLS: commaSeparated('').pipe(z.array(z.url())),
   DATABASE_REPLICA_MAX_WAIT_MS: int(0, 60_000).default(100),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   // May be wrapped in braces ("{rag}"), a Redis Cluster hash tag that keeps every key of a BullMQ
@@ -43,6 +46,10 @@ export const configSchema = z.object({
     .default('rag'),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  /** A client must send its complete request headers within this time (slowloris); 408 after. */
+  HEADERS_TIMEOUT_MS: int(1_000).default(15_000),
+  /** A client must send its complete request, body included, within this time; 408 after. Enough for MAX_UPLOAD_BYTES at ~1 Mbit/s. */
+  REQUEST_TIMEOUT_MS: int(1_000).default(120_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: int(0).default(200),
   DEFAULT_RATE_LIMIT_PER_MINUTE: int(1).default(6000),
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: int(1).default(600),
@@ -58,6 +65,12 @@ export const configSchema = z.object({
   CHUNK_SIZE: int(200, 20_000).default(1200),
   CHUNK_OVERLAP: int(0, 5_000).default(200),
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
+  /** Indexed documents are published (one corpus version bump, then `indexed`) at most this often; 0: at once. */
+  INGEST_PUBLISH_INTERVAL_MS: int(0, 10_000).default(500),
+  /** Waiting ingest jobs (all tenants) past which uploads are refused with 503: Redis does not grow without bound. 0: no limit. */
+  INGEST_MAX_WAITING: int(0).default(10_000),
+  /** Queued documents one tenant may have at once; past it its uploads get 429, so its bulk load cannot delay other tenants for long. 0: no cap. */
+  INGEST_MAX_QUEUED_PER_TENANT: int(0).default(500),
   EXTRACTION_TIMEOUT_MS: int(100).default(60_000),
   EXTRACTION_MEMORY_MB: int(32, 16_384).default(512),
 
@@ -65,23 +78,30 @@ export const configSchema = z.object({
   WORKER_HTTP_PORT: int(0, 65535).optional(),
 
   METRICS_TOKEN: optionalSecret,
+  /**
+   * Comma-separated tenants whose requests and jobs get their own `tenant` label value; every
+   * other tenant is counted as `other`, which keeps the series count bounded (docs/metrics.md).
+   */
+  METRICS_TENANTS: commaSeparated('default').pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(TENANT_PATTERN, 'each tenant matches the tenant name pattern')
+          .refine((tenant) => tenant !== 'other' && tenant !== 'none', {
+            message: '"other" and "none" are the label values of unlisted tenants and of no tenant',
+          }),
+      )
+      .max(100, 'at most 100 tenants: each multiplies the labelled series'),
+  ),
   /** Comma-separated origins (`https://app.example.com`) allowed cross-origin; empty: CORS off. */
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter((origin) => origin !== ''),
-    )
-    .pipe(
-      z.array(
-        z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
-          message: 'each origin is scheme://host[:port], without a path or a trailing slash',
-        }),
-      ),
+  CORS_ORIGINS: commaSeparated('').pipe(
+    z.array(
+      z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
+        message: 'each origin is scheme://host[:port], without a path or a trailing slash',
+      }),
     ),
+  ),
   /** The queue dashboard's login; the dashboard is off unless both are set. */
   ADMIN_USER: optionalSecret,
   ADMIN_PASSWORD: optionalSecret,

@@ -34,6 +34,25 @@ export class CorpusEvents implements OnApplicationShutdown {
     return version;
   }
 
+  /**
+   * Many documents indexed: one version bump covers them all (so a trickle of uploads retires
+   * cached answers a few times a second, not once per document), then one event per document.
+   */
+  async documentsIndexed(tenant: TenantId, documentIds: readonly string[]): Promise<number> {
+    const version = await this.version.bump(tenant, await this.wal.current());
+    for (const documentId of documentIds) {
+      const event: CorpusChangedEvent = {
+        namespace: this.version.namespace,
+        tenant,
+        version,
+        reason: 'indexed',
+        documentId,
+      };
+      await lastValueFrom(this.client.emit(EventName.CorpusChanged, event), { defaultValue: undefined });
+    }
+    return version;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }

@@ -13,7 +13,7 @@ import type { Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { QueueName } from '#libs/contracts';
-import { createLogger, metricsAuthorization } from '#libs/observability';
+import { createLogger, metricsAuthorization, tenantLabeler } from '#libs/observability';
 import { QueueDepthExporter } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
 import { WorkerHealth } from './worker-health.js';
@@ -58,7 +58,7 @@ export class WorkerHttpService implements OnApplicationBootstrap, OnApplicationS
     redis: RedisClient,
   ) {
     const logger = createLogger(options.app, config.LOG_LEVEL).child({ context: WorkerHttpService.name });
-    this.metrics = new WorkerMetrics(options.queue);
+    this.metrics = new WorkerMetrics(options.queue, tenantLabeler(config.METRICS_TENANTS));
     this.exporter = new QueueDepthExporter(config, this.metrics.registry, logger);
     this.health = new WorkerHealth({
       database: () => dataSource.query('SELECT 1'),

@@ -27,32 +27,39 @@ export class WorkerMetrics {
   readonly registry = new Registry();
   private readonly active = new Set<string>();
   private readonly duration: Histogram;
-  private readonly completed: Counter<'queue'>;
-  private readonly failed: Counter<'queue'>;
-  private readonly retried: Counter<'queue'>;
+  private readonly completed: Counter<'queue' | 'tenant'>;
+  private readonly failed: Counter<'queue' | 'tenant'>;
+  private readonly retried: Counter<'queue' | 'tenant'>;
   /** The `queue` label lets one panel hold both kinds of worker. */
   private readonly labels: { queue: QueueName };
 
-  constructor(queue: QueueName) {
+  /**
+   * @param tenantLabel the `tenant` label of a job's tenant (tenantLabeler(METRICS_TENANTS)): the
+   * three job counters carry it, the histogram and the active gauge do not.
+   */
+  constructor(
+    queue: QueueName,
+    private readonly tenantLabel: (tenant: string | undefined) => string,
+  ) {
     this.labels = { queue };
     collectDefaultMetrics({ register: this.registry });
     this.duration = new Histogram({ ...JOB_DURATION[queue], registers: [this.registry] });
     this.completed = new Counter({
       name: MetricName.WorkerJobsCompleted,
       help: 'Jobs this worker completed',
-      labelNames: ['queue'] as const,
+      labelNames: ['queue', 'tenant'] as const,
       registers: [this.registry],
     });
     this.failed = new Counter({
       name: MetricName.WorkerJobsFailed,
       help: 'Jobs that failed for good in this worker (no attempt left, or unrecoverable)',
-      labelNames: ['queue'] as const,
+      labelNames: ['queue', 'tenant'] as const,
       registers: [this.registry],
     });
     this.retried = new Counter({
       name: MetricName.WorkerJobsRetried,
       help: 'Attempts that failed in this worker and were put back for another attempt',
-      labelNames: ['queue'] as const,
+      labelNames: ['queue', 'tenant'] as const,
       registers: [this.registry],
     });
     // Counted from the set at scrape time: events missed before observe() cannot make it negative.
@@ -73,16 +80,22 @@ export class WorkerMetrics {
     worker.on('active', (job: Job) => this.active.add(jobKey(job)));
     worker.on('completed', (job: Job, result: unknown) => {
       this.active.delete(jobKey(job));
-      this.completed.inc(this.labels);
+      this.completed.inc(this.jobLabels(job));
       const seconds = durationSeconds(job, result);
       if (seconds !== undefined) this.duration.observe(seconds);
     });
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (job === undefined) return;
       this.active.delete(jobKey(job));
-      if (willRetry(job, error)) this.retried.inc(this.labels);
-      else this.failed.inc(this.labels);
+      if (willRetry(job, error)) this.retried.inc(this.jobLabels(job));
+      else this.failed.inc(this.jobLabels(job));
     });
+  }
+
+  /** Every job of the queue contract carries its tenant; a job without one counts as `none`. */
+  private jobLabels(job: Job): { queue: QueueName; tenant: string } {
+    const tenant = (job.data as { tenant?: unknown } | undefined)?.tenant;
+    return { ...this.labels, tenant: this.tenantLabel(typeof tenant === 'string' ? tenant : undefined) };
   }
 }
 

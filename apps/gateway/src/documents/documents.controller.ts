@@ -48,6 +48,7 @@ import {
 import { ListDocumentsQuery } from './dto/list-documents.query.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { DocumentsService } from './documents.service.js';
+import { IngestBacklog } from './ingest-backlog.js';
 import { readUpload } from './upload-reader.js';
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
@@ -81,6 +82,7 @@ const RATE_LIMIT_HEADERS = {
 export class DocumentsController {
   constructor(
     private readonly documents: DocumentsService,
+    private readonly backlog: IngestBacklog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -127,8 +129,18 @@ export class DocumentsController {
     description: 'File type or request Content-Type not supported.',
     type: ErrorResponse,
   })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Over the rate limit, or the tenant already has INGEST_MAX_QUEUED_PER_TENANT documents queued; nothing was stored.',
+    type: ErrorResponse,
+    headers: {
+      'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } },
+      ...RATE_LIMIT_HEADERS,
+    },
+  })
   @ApiServiceUnavailableResponse({
-    description: 'Could not be stored safely; nothing was stored.',
+    description:
+      'Could not be stored safely, or INGEST_MAX_WAITING documents already wait to be indexed; nothing was stored.',
     type: ErrorResponse,
     headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
   })
@@ -144,6 +156,7 @@ export class DocumentsController {
     ) {
       throw new BadRequestException(`Idempotency-Key: must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
+    await this.backlog.assertRoom();
     const upload = await readUpload(request, this.config.MAX_UPLOAD_BYTES);
     const { created, document } = await this.documents.create(key.tenant, upload, {
       apiKeyId: key.id,

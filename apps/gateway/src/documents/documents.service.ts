@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { LRUCache } from 'lru-cache';
 import { CorpusEvents } from '#libs/corpus';
 import { JobName, QueueName, type TenantId } from '#libs/contracts';
@@ -23,6 +24,9 @@ const LIST_CACHE_ENTRIES = 1_000;
 /** Redis calls after the commit are best effort; they must not hold the answer for long. */
 const REDIS_SIDE_EFFECT_TIMEOUT_MS = 2_000;
 const DATABASE_RETRY_AFTER_S = 5;
+// Short: the tenant's own queue keeps the workers busy meanwhile, and a longer wait could leave them idle
+// once a fast deployment drains the cap within it.
+const TENANT_BACKLOG_RETRY_AFTER_S = 1;
 
 export interface UploadContext {
   apiKeyId: string;
@@ -42,11 +46,16 @@ export class DocumentsService {
     ttl: LIST_CACHE_TTL_MS,
   });
 
+  private readonly maxQueuedPerTenant: number;
+
   constructor(
     private readonly documents: DocumentsRepository,
     private readonly jobs: JobProducer,
     private readonly corpusEvents: CorpusEvents,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.maxQueuedPerTenant = config.INGEST_MAX_QUEUED_PER_TENANT;
+  }
 
   /**
    * Commits the row and bytes first, then queues the job: once this answers, the upload is in
@@ -58,7 +67,7 @@ export class DocumentsService {
     context: UploadContext,
   ): Promise<{ created: boolean; document: AcceptedDocumentResponse }> {
     const id = randomUUID();
-    const { document, created } = await unavailableOnFailure(
+    const stored = await unavailableOnFailure(
       this.documents.createQueued(
         tenant,
         {
@@ -73,9 +82,20 @@ export class DocumentsService {
           apiKeyId: context.apiKeyId,
         },
         upload.body,
+        this.maxQueuedPerTenant,
       ),
       'the upload was not stored',
     );
+    if (stored === null) {
+      // A cap per tenant, not a shared one: one tenant's bulk load waits on itself and cannot put
+      // more than the cap ahead of another tenant's documents (docs/adr/0010-ingest-fairness-by-tenant-cap.md).
+      throw new RetryLaterException(
+        429,
+        `ingest backlog: this tenant already has ${this.maxQueuedPerTenant} documents queued (INGEST_MAX_QUEUED_PER_TENANT); nothing was stored`,
+        TENANT_BACKLOG_RETRY_AFTER_S,
+      );
+    }
+    const { document, created } = stored;
     if (created) {
       this.listCache.clear();
       await withTimeout(

@@ -1,23 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantId } from '#libs/contracts';
-import { CorpusEvents } from '#libs/corpus';
 import { ChunkIndexRepository, DocumentsRepository } from '#libs/database';
 import { DocumentExtraction } from '../extraction/document-extraction.service.js';
 import { DocumentUnreadableError } from './document-unreadable.error.js';
+import { IndexPublisher } from './index-publisher.js';
 
 /** Milestones reported while a document is processed: a few steps, not one per chunk. */
 export const IngestStep = { Loaded: 10, Chunked: 70, Indexed: 100 } as const;
 
 export type ProgressReporter = (percent: number) => Promise<void>;
 
-/** One document from raw upload to searchable chunks: extract, chunk, detect language, index, announce. */
+/** One document from raw upload to searchable chunks: extract, chunk, detect language, index, publish. */
 @Injectable()
 export class IngestDocumentService {
   constructor(
     private readonly extraction: DocumentExtraction,
     private readonly documents: DocumentsRepository,
     private readonly chunkIndex: ChunkIndexRepository,
-    private readonly corpusEvents: CorpusEvents,
+    private readonly publisher: IndexPublisher,
   ) {}
 
   /**
@@ -48,8 +48,8 @@ export class IngestDocumentService {
     await reportProgress(IngestStep.Chunked);
 
     if (!(await this.chunkIndex.replaceChunks(tenant, documentId, chunks))) return null;
-    // After the commit, so a gateway that hears the event and re-reads finds the new chunks.
-    await this.corpusEvents.corpusChanged(tenant, 'indexed', documentId);
+    // After the commit, with the other documents written meanwhile: one version bump for all.
+    if (!(await this.publisher.publish(tenant, documentId))) return null;
     return chunks.length;
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from '#libs/observability';
 import { configuredProcessor } from '#libs/queues';
 import { DocumentExtraction } from '../extraction/document-extraction.service.js';
 import { IngestDocumentService } from './ingest-document.service.js';
+import { IndexPublisher } from './index-publisher.js';
 import { INGEST_LOGGER } from './ingest-logger.js';
 import { IngestProcessor } from './ingest.processor.js';
 import { IngestReconciler } from './ingest-reconciler.js';
@@ -31,6 +32,7 @@ export class IngestModule {
       providers: [
         { provide: INGEST_LOGGER, useValue: logger },
         DocumentExtraction,
+        IndexPublisher,
         IngestDocumentService,
         IngestReconciler,
         {

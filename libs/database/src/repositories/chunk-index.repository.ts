@@ -19,8 +19,9 @@ export class ChunkIndexRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Replaces every chunk of the document and marks it indexed, in one transaction, so readers
-   * see the old passages or the new ones, never a mix, and re-running a job is harmless.
+   * Replaces every chunk of the document, in one transaction, so readers see the old passages
+   * or the new ones, never a mix, and re-running a job is harmless. The document stays
+   * `processing` until `markIndexed`, once a corpus version covering it is published.
    * Returns false (and writes nothing) when the document was deleted meanwhile.
    *
    * The title is indexed with the first chunk (not stored in its content): on SciFact that
@@ -73,12 +74,23 @@ export class ChunkIndexRepository {
         );
       }
       await manager.query(
-        `UPDATE documents
-         SET status = $2, progress = 100, error = NULL, chunk_count = $3, indexed_at = now(), updated_at = now()
-         WHERE id = $1 AND tenant = $4`,
-        [documentId, DocumentStatus.Indexed, chunks.length, tenant],
+        `UPDATE documents SET chunk_count = $2, updated_at = now() WHERE id = $1 AND tenant = $3`,
+        [documentId, chunks.length, tenant],
       );
       return true;
     });
+  }
+
+  /** Marks documents whose chunks are written as indexed; returns the ids it marked (not those deleted meanwhile). */
+  async markIndexed(tenant: TenantId, documentIds: readonly string[]): Promise<string[]> {
+    // TypeORM answers an UPDATE on Postgres with [returned rows, affected count].
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+      `UPDATE documents
+       SET status = $3, progress = 100, error = NULL, indexed_at = now(), updated_at = now()
+       WHERE tenant = $1 AND id = ANY($2::uuid[]) AND status = $4
+       RETURNING id`,
+      [tenant, documentIds, DocumentStatus.Indexed, DocumentStatus.Processing],
+    );
+    return rows.map((row) => row.id);
   }
 }

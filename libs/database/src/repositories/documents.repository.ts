@@ -45,19 +45,27 @@ export class DocumentsRepository {
 
   /**
    * Stores the row and the upload in one transaction. With an idempotency key already used by
-   * the same API key in the same tenant, stores nothing and returns the earlier document with `created: false`.
+   * the same API key in the same tenant, stores nothing and returns the earlier document with
+   * `created: false`. When the tenant already has `maxQueued` documents waiting (0: no cap),
+   * stores nothing and returns `null`; an idempotent repeat is still answered.
    */
   async createQueued(
     tenant: TenantId,
     input: NewDocument,
     body: Buffer,
-  ): Promise<{ document: DocumentEntity; created: boolean }> {
+    maxQueued: number,
+  ): Promise<{ document: DocumentEntity; created: boolean } | null> {
     return this.dataSource.transaction(async (manager) => {
+      // The cap is checked in the INSERT itself (counting at most `maxQueued` rows, on
+      // documents_queued_tenant_idx): no extra round trip. Concurrent uploads may pass it together,
+      // so it is a soft cap, exceeded by at most the number of uploads in flight.
       // DO NOTHING only on the (tenant, api_key_id, idempotency_key) unique index: ids are fresh UUIDs.
       const inserted: unknown[] = await manager.query(
         `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256, metadata,
                                 idempotency_key, api_key_id, tenant)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+         WHERE $12::int = 0
+            OR (SELECT count(*) FROM (SELECT 1 FROM documents WHERE tenant = $11 AND status = $4 LIMIT $12) AS q) < $12
          ON CONFLICT DO NOTHING
          RETURNING id`,
         [
@@ -72,15 +80,19 @@ export class DocumentsRepository {
           input.idempotencyKey,
           input.apiKeyId,
           tenant,
+          maxQueued,
         ],
       );
-      if (inserted.length === 0 && input.idempotencyKey !== null) {
-        const existing = await manager.findOneByOrFail(DocumentEntity, {
-          tenant,
-          apiKeyId: input.apiKeyId === null ? IsNull() : input.apiKeyId,
-          idempotencyKey: input.idempotencyKey,
-        });
-        return { document: existing, created: false };
+      if (inserted.length === 0) {
+        const existing =
+          input.idempotencyKey === null
+            ? null
+            : await manager.findOneBy(DocumentEntity, {
+                tenant,
+                apiKeyId: input.apiKeyId === null ? IsNull() : input.apiKeyId,
+                idempotencyKey: input.idempotencyKey,
+              });
+        return existing === null ? null : { document: existing, created: false };
       }
       await manager.insert(DocumentContentEntity, { documentId: input.id, body });
       return { document: await manager.findOneByOrFail(DocumentEntity, { id: input.id }), created: true };

@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import type { TenantId } from '#libs/contracts';
+import { CorpusEvents } from '#libs/corpus';
+import { ChunkIndexRepository } from '#libs/database';
+
+interface Waiting {
+  documentId: string;
+  settle: (published: boolean) => void;
+  fail: (error: unknown) => void;
+}
+
+/**
+ * Publishes documents whose chunks are written, a batch at a time (issue 7, "a cache that
+ * survives steady ingest"). Each publication bumps the tenant's corpus version once for every
+ * document of the batch, so a steady trickle of uploads retires cached answers at most once per
+ * INGEST_PUBLISH_INTERVAL_MS instead of once per document. The order keeps API.md's promise that
+ * a document is visible to queries from the moment its status says `indexed`:
+ *   1. its chunks are committed (searchable by any query keyed with a newer version);
+ *   2. the version is bumped and `corpus.changed` told to every gateway;
+ *   3. only then is it marked `indexed`.
+ * A crash between 1 and 3 leaves it `processing`; its job is retried and publishes it then.
+ */
+@Injectable()
+export class IndexPublisher {
+  private readonly intervalMs: number;
+  private readonly waiting = new Map<TenantId, Waiting[]>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly corpusEvents: CorpusEvents,
+    private readonly chunkIndex: ChunkIndexRepository,
+  ) {
+    this.intervalMs = config.INGEST_PUBLISH_INTERVAL_MS;
+  }
+
+  /**
+   * Resolves once the document is published and marked `indexed` (true), or found deleted
+   * meanwhile (false); rejects when the publication failed (the job is retried).
+   */
+  publish(tenant: TenantId, documentId: string): Promise<boolean> {
+    return new Promise((settle, fail) => {
+      const batch = this.waiting.get(tenant) ?? [];
+      batch.push({ documentId, settle, fail });
+      this.waiting.set(tenant, batch);
+      // The first document of a batch waits at most one interval; later ones less.
+      this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const batches = [...this.waiting];
+    this.waiting.clear();
+    await Promise.all(
+      batches.map(async ([tenant, batch]) => {
+        try {
+          const ids = batch.map((entry) => entry.documentId);
+          await this.corpusEvents.documentsIndexed(tenant, ids);
+          const marked = new Set(await this.chunkIndex.markIndexed(tenant, ids));
+          for (const entry of batch) entry.settle(marked.has(entry.documentId));
+        } catch (error) {
+          for (const entry of batch) entry.fail(error);
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { INestApplicationContext } from '@nestjs/common';
+import { DEFAULT_TENANT } from '#libs/contracts';
+import { CorpusVersion } from '#libs/corpus';
+import { createIngestWorkerApp } from '../apps/ingest-worker/src/ingest-worker.app.js';
+import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
+import { createApiKey } from './support/api-keys.js';
+import { startTestGateway, type RunningGateway } from './support/gateway.js';
+import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+
+const PUBLISH_INTERVAL_MS = 400;
+const BATCH = 12;
+
+/**
+ * Coalesced publication (docs/adr/0026-coalesced-corpus-versions.md): documents indexed close
+ * together share one corpus version bump, and a document is still visible to queries from the
+ * moment its status says `indexed`, even when the question was cached just before.
+ */
+describe('publishing indexed documents', () => {
+  let env: TestEnvironment;
+  let gateway: RunningGateway;
+  let workers: INestApplicationContext[];
+  let auth: { authorization: string };
+
+  before(async () => {
+    env = await createTestEnvironment({
+      INGEST_PUBLISH_INTERVAL_MS: String(PUBLISH_INTERVAL_MS),
+      INGEST_CONCURRENCY: '4',
+    });
+    workers = [await createIngestWorkerApp(env.config), await createQueryWorkerApp(env.config)];
+    gateway = await startTestGateway(env.config);
+    auth = { authorization: `Bearer ${await createApiKey(env.config)}` };
+  });
+  after(async () => {
+    await gateway?.close();
+    for (const worker of workers ?? []) await worker.close();
+    await env?.cleanup();
+  });
+
+  async function upload(title: string, content: string): Promise<string> {
+    const response = await fetch(`${gateway.baseUrl}/documents`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ title, content }),
+    });
+    assert.equal(response.status, 202);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  const status = async (id: string): Promise<string> =>
+    (
+      (await (await fetch(`${gateway.baseUrl}/documents/${id}`, { headers: auth })).json()) as {
+        status: string;
+      }
+    ).status;
+
+  async function ask(query: string): Promise<{ cache: string | null; sources: string[] }> {
+    const response = await fetch(`${gateway.baseUrl}/query`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    assert.equal(response.status, 200);
+    const answer = (await response.json()) as { sources: { document_id: string }[] };
+    return {
+      cache: response.headers.get('x-cache'),
+      sources: answer.sources.map((source) => source.document_id),
+    };
+  }
+
+  const version = (): number => gateway.app.get(CorpusVersion).current(DEFAULT_TENANT);
+
+  it('answers from a document as soon as it says indexed, though the question was cached before it', async () => {
+    for (const word of ['zebrafinch', 'quetzal', 'axolotl']) {
+      const question = `what about the ${word}`;
+      assert.deepEqual((await ask(question)).sources, [], 'nothing matches yet');
+      assert.equal((await ask(question)).cache, 'HIT', 'the empty answer is cached');
+
+      const id = await upload(
+        `About the ${word}`,
+        `The ${word} is the subject of this note about the ${word}.`,
+      );
+      await waitFor(async () => ((await status(id)) === 'indexed' ? true : undefined), {
+        timeoutMs: 30_000,
+        what: `${word} to be indexed`,
+      });
+      const answer = await ask(question);
+      assert.equal(answer.cache, 'MISS', 'the cached answer belongs to an older corpus version');
+      assert.deepEqual(answer.sources, [id]);
+    }
+  });
+
+  it('bumps the corpus version fewer times than documents indexed together', async (t) => {
+    // The tenant's first version is a timestamp (corpus-version.ts); count from the test above's.
+    const before = version();
+    assert.ok(before > 0, 'the tenant has a corpus version already');
+    const ids = await Promise.all(
+      Array.from({ length: BATCH }, (_, i) =>
+        upload(`Batch ${i}`, `Lighthouse keeper number ${i} logs the weather every night.`),
+      ),
+    );
+    await waitFor(
+      async () => ((await Promise.all(ids.map(status))).every((s) => s === 'indexed') ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        what: 'the batch to be indexed',
+      },
+    );
+    const bumps = version() - before;
+    assert.ok(bumps >= 1, 'the batch was published');
+    assert.ok(bumps < BATCH, `${bumps} version bumps for ${BATCH} documents`);
+    t.diagnostic(
+      `${BATCH} documents indexed with ${bumps} corpus version bumps (interval ${PUBLISH_INTERVAL_MS} ms)`,
+    );
+  });
+});
