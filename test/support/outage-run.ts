@@ -134,9 +134,9 @@ export function countOutcomes(run: OutageRun, filter: (phase: Phase) => boolean 
 }
 
 /**
- * Asks each question until a whole round is answered from the cache: a document's row reads
- * `indexed` a moment before its corpus version moves, so an answer cached in between would be
- * retired by that move and the first cached questions of the run would miss.
+ * Asks each question until a whole round is answered from the cache: the gateway may hear the
+ * last set-up document's corpus version move only after the test saw it indexed, and an answer
+ * cached before that would be retired by it, so the first cached questions of the run would miss.
  */
 export async function warmCache(client: LoadClient, questions: readonly string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
