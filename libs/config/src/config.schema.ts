@@ -44,6 +44,7 @@ export const configSchema = z.object({
       'letters, digits, "_", "-" or "." (at most 64), optionally wrapped in {braces}',
     )
     .default('rag'),
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(2_000),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
   /** A client must send its complete request headers within this time (slowloris); 408 after. */

@@ -18,7 +18,7 @@ describe('QueryService load shedding', () => {
   it(`sheds a new question with 503 once ${MAX_PENDING_MISSES} distinct misses are waiting, but lets identical ones join`, async () => {
     const waiting: ((result: AnswerQueryResult) => void)[] = [];
     const service = new QueryService(
-      { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000 } as AppConfig,
+      { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000, REDIS_COMMAND_TIMEOUT_MS: 2_000 } as AppConfig,
       { current: () => 1 } as unknown as CorpusVersion,
       { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
       { enqueue: () => Promise.resolve() } as unknown as JobProducer,
@@ -62,7 +62,11 @@ describe('QueryService when the worker fails the job before enqueue returns', ()
       let failJob: (error: Error) => void = () => undefined;
       let finishEnqueue: () => void = () => undefined;
       const service = new QueryService(
-        { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000 } as AppConfig,
+        {
+          QUERY_CACHE_TTL_S: 60,
+          QUERY_CACHE_L1_ENTRIES: 10_000,
+          REDIS_COMMAND_TIMEOUT_MS: 2_000,
+        } as AppConfig,
         { current: () => 1 } as unknown as CorpusVersion,
         { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
         // `add` still in flight when the worker's failure arrives (a fast worker, a slow Redis reply).
