@@ -79,6 +79,18 @@ export class PrivateRedis {
     this.process = undefined;
   }
 
+  /**
+   * SIGSTOP: the server hangs with every connection open, as a Redis stuck in a slow command or
+   * behind a network partition does: commands are neither answered nor refused.
+   */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Stops the server and removes its files; for `after` hooks, safe to call twice. */
   async destroy(): Promise<void> {
     await this.stop();
