@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { INestApplicationContext } from '@nestjs/common';
-import { createIngestWorkerApp } from '../apps/ingest-worker/src/ingest-worker.app.js';
-import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
 import { WorkerHttpService } from '#libs/worker-http';
 import { createApiKey } from './support/api-keys.js';
 import { docxWithText, htmlPage, markdownDocument, pdfWithText } from './support/fixtures.js';
-import { startTestGateway, type RunningGateway } from './support/gateway.js';
-import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+import type { RunningGateway } from './support/gateway.js';
+import { waitFor, type TestEnvironment } from './support/test-environment.js';
+import { startWholeSystem, type WholeSystem } from './support/whole-system.js';
 
 interface QueryAnswer {
   query: string;
@@ -22,23 +20,18 @@ interface QueryAnswer {
  * database and Redis prefix. Documents go in through the HTTP API and answers come out of it.
  */
 describe('upload → ingest → query, end to end', () => {
+  let system: WholeSystem;
   let env: TestEnvironment;
   let gateway: RunningGateway;
-  let workers: INestApplicationContext[];
   let auth: { authorization: string };
 
   before(async () => {
-    env = await createTestEnvironment();
-    workers = [await createIngestWorkerApp(env.config), await createQueryWorkerApp(env.config)];
-    gateway = await startTestGateway(env.config);
+    system = await startWholeSystem();
+    ({ env, gateway } = system);
     auth = { authorization: `Bearer ${await createApiKey(env.config)}` };
   });
 
-  after(async () => {
-    await gateway?.close();
-    for (const worker of workers ?? []) await worker.close();
-    await env?.cleanup();
-  });
+  after(() => system?.close());
 
   async function uploadJson(body: Record<string, unknown>): Promise<string> {
     const response = await fetch(`${gateway.baseUrl}/documents`, {
@@ -238,7 +231,7 @@ describe('upload → ingest → query, end to end', () => {
     }
     // Job durations come from the workers that ran the jobs; queue depths from exactly one process.
     const [ingestMetrics, queryMetrics] = await Promise.all(
-      workers.map(async (worker) => {
+      system.workers.map(async (worker) => {
         const port = worker.get(WorkerHttpService, { strict: false }).port;
         return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       }),

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { INestApplicationContext } from '@nestjs/common';
 import { DEFAULT_TENANT } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
-import { createIngestWorkerApp } from '../apps/ingest-worker/src/ingest-worker.app.js';
-import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
 import { createApiKey } from './support/api-keys.js';
-import { startTestGateway, type RunningGateway } from './support/gateway.js';
-import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+import type { RunningGateway } from './support/gateway.js';
+import { waitFor } from './support/test-environment.js';
+import { startWholeSystem, type WholeSystem } from './support/whole-system.js';
 
 const PUBLISH_INTERVAL_MS = 400;
 const BATCH = 12;
@@ -18,25 +16,19 @@ const BATCH = 12;
  * moment its status says `indexed`, even when the question was cached just before.
  */
 describe('publishing indexed documents', () => {
-  let env: TestEnvironment;
+  let system: WholeSystem;
   let gateway: RunningGateway;
-  let workers: INestApplicationContext[];
   let auth: { authorization: string };
 
   before(async () => {
-    env = await createTestEnvironment({
+    system = await startWholeSystem({
       INGEST_PUBLISH_INTERVAL_MS: String(PUBLISH_INTERVAL_MS),
       INGEST_CONCURRENCY: '4',
     });
-    workers = [await createIngestWorkerApp(env.config), await createQueryWorkerApp(env.config)];
-    gateway = await startTestGateway(env.config);
-    auth = { authorization: `Bearer ${await createApiKey(env.config)}` };
+    gateway = system.gateway;
+    auth = { authorization: `Bearer ${await createApiKey(system.env.config)}` };
   });
-  after(async () => {
-    await gateway?.close();
-    for (const worker of workers ?? []) await worker.close();
-    await env?.cleanup();
-  });
+  after(() => system?.close());
 
   async function upload(title: string, content: string): Promise<string> {
     const response = await fetch(`${gateway.baseUrl}/documents`, {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '#libs/redis';
-import { createIngestWorkerApp } from '../apps/ingest-worker/src/ingest-worker.app.js';
-import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
 import { createApiKey } from './support/api-keys.js';
-import { startTestGateway, type RunningGateway } from './support/gateway.js';
-import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+import type { RunningGateway } from './support/gateway.js';
+import { waitFor, type TestEnvironment } from './support/test-environment.js';
+import { startWholeSystem, type WholeSystem } from './support/whole-system.js';
 
 /**
  * Redis Cluster keeps a BullMQ queue working only when all of its keys hash to one slot, which a
@@ -17,23 +15,17 @@ import { createTestEnvironment, waitFor, type TestEnvironment } from './support/
  */
 describe('a hash-tagged REDIS_KEY_PREFIX ({...}, for Redis Cluster)', () => {
   const prefix = `{rt_${randomBytes(4).toString('hex')}}`;
+  let system: WholeSystem;
   let env: TestEnvironment;
   let gateway: RunningGateway;
-  let workers: INestApplicationContext[];
   let auth: { authorization: string };
 
   before(async () => {
-    env = await createTestEnvironment({ REDIS_KEY_PREFIX: prefix });
-    workers = [await createIngestWorkerApp(env.config), await createQueryWorkerApp(env.config)];
-    gateway = await startTestGateway(env.config);
+    system = await startWholeSystem({ REDIS_KEY_PREFIX: prefix });
+    ({ env, gateway } = system);
     auth = { authorization: `Bearer ${await createApiKey(env.config)}` };
   });
-
-  after(async () => {
-    await gateway?.close();
-    for (const worker of workers ?? []) await worker.close();
-    await env?.cleanup();
-  });
+  after(() => system?.close());
 
   it('uploads, indexes and answers, and every key it wrote carries the hash tag', async () => {
     assert.equal(env.config.REDIS_KEY_PREFIX, prefix);

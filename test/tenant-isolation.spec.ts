@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { QueueName, type IngestDocumentPayload } from '#libs/contracts';
 import { bullPrefix } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
-import { createIngestWorkerApp } from '../apps/ingest-worker/src/ingest-worker.app.js';
-import { createQueryWorkerApp } from '../apps/query-worker/src/query-worker.app.js';
 import { createApiKey } from './support/api-keys.js';
-import { startTestGateway, type RunningGateway } from './support/gateway.js';
-import { createTestEnvironment, waitFor, type TestEnvironment } from './support/test-environment.js';
+import type { RunningGateway } from './support/gateway.js';
+import { waitFor, type TestEnvironment } from './support/test-environment.js';
+import { startWholeSystem, type WholeSystem } from './support/whole-system.js';
 
 interface Accepted {
   id: string;
@@ -40,18 +38,17 @@ const COLLECTION = 'handbook';
  * checked for the other tenant's documents, ids, titles and text.
  */
 describe('tenant isolation', () => {
+  let system: WholeSystem;
   let env: TestEnvironment;
   let gateway: RunningGateway;
-  let workers: INestApplicationContext[];
   let ingestQueue: Queue<IngestDocumentPayload>;
   const keys = { alpha: '', beta: '' };
   /** Each tenant's documents: a shared subject (passwords), and one only it writes about. */
   const docs = { alpha: { shared: '', own: '' }, beta: { shared: '', own: '' } };
 
   before(async () => {
-    env = await createTestEnvironment();
-    workers = [await createIngestWorkerApp(env.config), await createQueryWorkerApp(env.config)];
-    gateway = await startTestGateway(env.config);
+    system = await startWholeSystem();
+    ({ env, gateway } = system);
     keys.alpha = await createApiKey(env.config, { tenant: 'alpha' });
     keys.beta = await createApiKey(env.config, { tenant: 'beta' });
     ingestQueue = new Queue<IngestDocumentPayload>(QueueName.Ingest, {
@@ -82,9 +79,7 @@ describe('tenant isolation', () => {
 
   after(async () => {
     await ingestQueue?.close();
-    await gateway?.close();
-    for (const worker of workers ?? []) await worker.close();
-    await env?.cleanup();
+    await system?.close();
   });
 
   type Tenant = keyof typeof keys;
