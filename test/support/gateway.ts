@@ -14,5 +14,13 @@ export async function startTestGateway(config: AppConfig): Promise<RunningGatewa
   await startGateway(app, config);
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('gateway is not listening on TCP');
-  return { app, baseUrl: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    // A test's idle keep-alive connections are closed at once, not after the drain's grace.
+    close: async () => {
+      app.getHttpServer().closeIdleConnections();
+      await app.close();
+    },
+  };
 }

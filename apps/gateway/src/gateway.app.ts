@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger, tenantLabeler } from '#libs/observability';
-import { redisOptionsFromUrl } from '#libs/redis';
+import { redisTransportOptions } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
 import { registerCors } from './http/cors.js';
 import { registerQueueDashboard } from './admin/queue-dashboard.js';
@@ -14,6 +14,7 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { installEarlyAuthentication } from './auth/authenticate-before-body.js';
 import { GatewayModule } from './gateway.module.js';
 import { answerFrameworkError } from './http/framework-errors.js';
+import { installGracefulClose } from './http/graceful-close.js';
 import { formatSchemaErrors } from './http/schema-errors.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -22,6 +23,11 @@ import { registerInFlightLimit } from './overload/in-flight-limit.js';
 import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+/**
+ * The longest a stopping gateway waits for its requests: under the cluster primary's 30 s grace and
+ * Kubernetes's 40 s termination grace less its 10 s preStop sleep.
+ */
+const MAX_DRAIN_MS = 25_000;
 /** How often Node looks for requests past HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (its default is 30 s). */
 const SLOW_CLIENT_CHECK_MS = 1_000;
 
@@ -47,6 +53,8 @@ export async function createGatewayApp(
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: SLOW_CLIENT_CHECK_MS },
     trustProxy: config.TRUST_PROXY,
+    // A request that reaches a closing gateway is answered, not refused (see graceful-close.ts).
+    return503OnClosing: false,
     // Route schemas reject what they do not accept: no silent coercion, no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     schemaErrorFormatter: formatSchemaErrors,
@@ -84,6 +92,7 @@ export async function createGatewayApp(
     app.get(GatewayMetrics),
     tenantLabeler(config.METRICS_TENANTS),
   );
+  installGracefulClose(fastify, Math.min(config.QUERY_TIMEOUT_MS + 2_000, MAX_DRAIN_MS));
   // Before authentication: a shed request costs no key lookup and no Redis call.
   if (config.OVERLOAD_MAX_IN_FLIGHT > 0) registerInFlightLimit(fastify, config.OVERLOAD_MAX_IN_FLIGHT);
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
@@ -101,7 +110,7 @@ export async function createGatewayApp(
   });
 
   app.connectMicroservice<MicroserviceOptions>(
-    { transport: Transport.REDIS, options: redisOptionsFromUrl(config.REDIS_URL) },
+    { transport: Transport.REDIS, options: redisTransportOptions(config.REDIS_URL) },
     { inheritAppConfig: true },
   );
   // A cluster worker closes when the primary tells it to (see main.ts).

@@ -44,6 +44,7 @@ export const configSchema = z.object({
       'letters, digits, "_", "-" or "." (at most 64), optionally wrapped in {braces}',
     )
     .default('rag'),
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(2_000),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
   /** A client must send its complete request headers within this time (slowloris); 408 after. */
@@ -62,6 +63,7 @@ export const configSchema = z.object({
 
   INGEST_CONCURRENCY: int(1, 64).default(2),
   INGEST_ATTEMPTS: int(1, 20).default(3),
+  INGEST_LOCK_DURATION_MS: int(5_000, 600_000).default(60_000),
   QUERY_CONCURRENCY: int(1, 256).default(16),
   CHUNK_SIZE: int(200, 20_000).default(1200),
   CHUNK_OVERLAP: int(0, 5_000).default(200),

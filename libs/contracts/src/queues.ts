@@ -51,6 +51,12 @@ export interface QuerySource {
   score: number;
 }
 
+/**
+ * A query job's failure reason starts with this when Postgres could not be reached: the gateway
+ * answers 503 with Retry-After (try again shortly), not 502 (the worker failed).
+ */
+export const INDEX_UNAVAILABLE_REASON = 'index unavailable';
+
 export interface AnswerQueryResult {
   answer: string;
   sources: QuerySource[];

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { redisOptionsFromUrl } from '#libs/redis';
+import { redisTransportOptions } from '#libs/redis';
 import { CORPUS_EVENTS_CLIENT, CorpusEvents } from './corpus-events.js';
 import { CorpusVersion } from './corpus-version.js';
 
@@ -16,7 +16,7 @@ import { CorpusVersion } from './corpus-version.js';
       useFactory: (config: AppConfig) =>
         ClientProxyFactory.create({
           transport: Transport.REDIS,
-          options: redisOptionsFromUrl(config.REDIS_URL),
+          options: redisTransportOptions(config.REDIS_URL),
         }),
     },
   ],

@@ -9,3 +9,4 @@ export * from './repositories/documents.repository.js';
 export * from './repositories/search.repository.js';
 export * from './replication/read-replica.js';
 export * from './replication/wal-position.repository.js';
+export * from './database-unavailable.js';

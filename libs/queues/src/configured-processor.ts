@@ -24,6 +24,7 @@ export function configuredProcessor<C extends ProcessorClass>(
     autorun: false,
     concurrency: settings.concurrency,
     lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
   })
   // abstract only for the type checker: `base` is the concrete class that implements process().
   abstract class ConfiguredProcessor extends base {}

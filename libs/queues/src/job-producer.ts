@@ -1,11 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Job, Queue, type JobsOptions } from 'bullmq';
+import { disconnectWhileRedisIsDown } from './close-bullmq.js';
 import { JOB_QUEUE, JobName, QueueName, type JobPayload } from '#libs/contracts';
 
 /** The one way to enqueue: the payload type follows from the job name. */
 @Injectable()
-export class JobProducer {
+export class JobProducer implements BeforeApplicationShutdown {
   private readonly queues: { readonly [Q in QueueName]: Queue };
 
   constructor(@InjectQueue(QueueName.Ingest) ingest: Queue, @InjectQueue(QueueName.Query) query: Queue) {
@@ -14,6 +15,14 @@ export class JobProducer {
 
   queue(name: QueueName): Queue {
     return this.queues[name];
+  }
+
+  /**
+   * @nestjs/bullmq closes the queues last; while Redis is down that close would wait for it
+   * forever. (A queue closed meanwhile fails its callers at once, as it would without Redis.)
+   */
+  beforeApplicationShutdown(): void {
+    disconnectWhileRedisIsDown(Object.values(this.queues));
   }
 
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: JobsOptions): Promise<Job> {

@@ -6,6 +6,7 @@ import type { AppConfig } from '#libs/config';
 import { QueueName, RedisKey } from '#libs/contracts';
 import { MetricName, type Logger } from '#libs/observability';
 import { redisOptionsFromUrl } from '#libs/redis';
+import { disconnectWhileRedisIsDown } from './close-bullmq.js';
 import { bullPrefix } from './queue-settings.js';
 
 export interface QueueDepthTimings {
@@ -113,6 +114,7 @@ export class QueueDepthExporter {
         .catch((error: Error) => this.logger.warn({ err: error }, 'could not release the queue depth lease'));
     }
     this.stopExporting();
+    disconnectWhileRedisIsDown(this.queues);
     await Promise.all(this.queues.map((queue) => queue.close()));
     this.redis.disconnect();
   }

@@ -7,6 +7,11 @@ export interface QueueSettings {
   concurrency: number;
   /** How long a worker may hold a job without renewing its lock before the job counts as stalled. */
   lockDurationMs: number;
+  /**
+   * How often a worker looks for stalled jobs (BullMQ's default is 30 s). With the lock, it bounds
+   * how long a crashed worker's jobs wait before another worker takes them: at most the sum.
+   */
+  stalledIntervalMs: number;
   jobOptions: JobsOptions;
 }
 
@@ -15,7 +20,10 @@ export function queueSettings(config: AppConfig): { readonly [Q in QueueName]: Q
   return {
     [QueueName.Ingest]: {
       concurrency: config.INGEST_CONCURRENCY,
-      lockDurationMs: 60_000,
+      // A worker renews its locks every half lock; extraction runs off the event loop (ADR 0016),
+      // so renewals keep up. The lock bounds how long a crashed worker's documents wait.
+      lockDurationMs: config.INGEST_LOCK_DURATION_MS,
+      stalledIntervalMs: Math.min(config.INGEST_LOCK_DURATION_MS, 30_000),
       jobOptions: {
         attempts: config.INGEST_ATTEMPTS,
         backoff: { type: 'exponential', delay: 1_000 },
@@ -27,6 +35,7 @@ export function queueSettings(config: AppConfig): { readonly [Q in QueueName]: Q
     [QueueName.Query]: {
       concurrency: config.QUERY_CONCURRENCY,
       lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
       jobOptions: {
         // The gateway gives up after QUERY_TIMEOUT_MS; a retry would answer nobody.
         attempts: 1,

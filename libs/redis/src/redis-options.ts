@@ -13,3 +13,16 @@ export function redisOptionsFromUrl(redisUrl: string): RedisOptions {
     tls: url.protocol === 'rediss:' ? {} : undefined,
   };
 }
+
+/**
+ * For Nest's Redis transport (the `corpus.changed` events). Without `retryAttempts` it gives up
+ * after the first lost connection ("No further reconnection attempts will be made"): a gateway
+ * would never hear an event again after a Redis restart, and a worker's publisher would stay
+ * down. Retry every second for as long as the process lives.
+ */
+export function redisTransportOptions(redisUrl: string): RedisOptions & {
+  retryAttempts: number;
+  retryDelay: number;
+} {
+  return { ...redisOptionsFromUrl(redisUrl), retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 1_000 };
+}

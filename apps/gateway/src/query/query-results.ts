@@ -9,9 +9,13 @@ import {
 } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { QueueName, type AnswerQueryResult } from '#libs/contracts';
-import { bullPrefix } from '#libs/queues';
+import { INDEX_UNAVAILABLE_REASON, QueueName, type AnswerQueryResult } from '#libs/contracts';
+import { bullPrefix, disconnectWhileRedisIsDown } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
+import { RetryLaterException } from '../http/retry-later.exception.js';
+
+/** As an upload refused while the database is down (DocumentsService). */
+const INDEX_RETRY_AFTER_S = 5;
 
 interface Waiter {
   resolve(result: AnswerQueryResult): void;
@@ -53,7 +57,12 @@ export class QueryResults implements OnModuleInit, OnApplicationShutdown {
     this.events.on('failed', ({ jobId, failedReason }) => {
       if (!this.waiters.has(jobId)) return;
       this.logger.warn(`query job ${jobId} failed: ${failedReason.slice(0, 300)}`);
-      this.fail(jobId, new BadGatewayException(`the query worker failed to answer (job ${jobId})`));
+      this.fail(
+        jobId,
+        failedReason.startsWith(INDEX_UNAVAILABLE_REASON)
+          ? new RetryLaterException(503, 'the index is unavailable; retry shortly', INDEX_RETRY_AFTER_S)
+          : new BadGatewayException(`the query worker failed to answer (job ${jobId})`),
+      );
     });
     this.events.run().catch((error: Error) => this.logger.error(`query events stopped: ${error.message}`));
     await this.events.waitUntilReady();
@@ -64,6 +73,7 @@ export class QueryResults implements OnModuleInit, OnApplicationShutdown {
     for (const jobId of [...this.waiters.keys()]) {
       this.fail(jobId, new GatewayTimeoutException('the gateway is shutting down'));
     }
+    disconnectWhileRedisIsDown([this.events]);
     await this.events.close();
   }
 

@@ -18,7 +18,7 @@ describe('QueryService load shedding', () => {
   it(`sheds a new question with 503 once ${MAX_PENDING_MISSES} distinct misses are waiting, but lets identical ones join`, async () => {
     const waiting: ((result: AnswerQueryResult) => void)[] = [];
     const service = new QueryService(
-      { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000 } as AppConfig,
+      { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000, REDIS_COMMAND_TIMEOUT_MS: 2_000 } as AppConfig,
       { current: () => 1 } as unknown as CorpusVersion,
       { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
       { enqueue: () => Promise.resolve() } as unknown as JobProducer,
@@ -50,5 +50,45 @@ describe('QueryService load shedding', () => {
     assert.deepEqual(await joined, { value: { answer: 'a', sources: [] }, cached: false });
     // Once answered, the slots are free again.
     assert.equal((await service.answer(DEFAULT_TENANT, 'question 0', 5, null, 'request')).cached, true);
+  });
+});
+
+describe('QueryService when the worker fails the job before enqueue returns', () => {
+  it('answers the request with the failure and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let failJob: (error: Error) => void = () => undefined;
+      let finishEnqueue: () => void = () => undefined;
+      const service = new QueryService(
+        {
+          QUERY_CACHE_TTL_S: 60,
+          QUERY_CACHE_L1_ENTRIES: 10_000,
+          REDIS_COMMAND_TIMEOUT_MS: 2_000,
+        } as AppConfig,
+        { current: () => 1 } as unknown as CorpusVersion,
+        { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
+        // `add` still in flight when the worker's failure arrives (a fast worker, a slow Redis reply).
+        {
+          enqueue: () => new Promise<void>((resolve) => (finishEnqueue = resolve)),
+        } as unknown as JobProducer,
+        {
+          wait: () => new Promise<AnswerQueryResult>((_resolve, reject) => (failJob = reject)),
+          cancel: () => undefined,
+        } as unknown as QueryResults,
+        new GatewayMetrics(),
+      );
+      const answer = service.answer(DEFAULT_TENANT, 'a question', 5, null, 'request');
+      await new Promise((resolve) => setImmediate(resolve));
+      failJob(new RetryLaterException(503, 'the index is unavailable; retry shortly', 5));
+      // Past the microtask checkpoint at which Node reports an unhandled rejection.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      finishEnqueue();
+      await assert.rejects(answer, RetryLaterException);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { JobName, RedisKey, type QuerySource, type TenantId } from '#libs/contra
 import { CorpusVersion } from '#libs/corpus';
 import { JobProducer } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
+import { withTimeout } from '../documents/with-timeout.js';
 import { RetryLaterException } from '../http/retry-later.exception.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { normaliseQuery, queryCacheKey, queryJobId, type QueryRequest } from './query-key.js';
@@ -38,6 +39,8 @@ export class QueryService {
   private readonly l1: LRUCache<string, CachedAnswer> | undefined;
   private readonly flights = new Map<string, Promise<Answer>>();
   private readonly ttlS: number;
+  /** A hung Redis never refuses the job: give up as a shared-connection command would. */
+  private readonly enqueueTimeoutMs: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -48,6 +51,7 @@ export class QueryService {
     private readonly metrics: GatewayMetrics,
   ) {
     this.ttlS = config.QUERY_CACHE_TTL_S;
+    this.enqueueTimeoutMs = config.REDIS_COMMAND_TIMEOUT_MS;
     this.l1 =
       config.QUERY_CACHE_L1_ENTRIES > 0
         ? new LRUCache({ max: config.QUERY_CACHE_L1_ENTRIES, ttl: config.QUERY_CACHE_TTL_S * 1000 })
@@ -108,11 +112,18 @@ export class QueryService {
 
     const jobId = queryJobId(key);
     const result = this.results.wait(jobId);
+    // A worker can fail the job before `add` below returns; that rejection is awaited only after
+    // it. Unhandled until then, it ended the process (Node's default for unhandled rejections).
+    result.catch(() => undefined);
     try {
-      await this.producer.enqueue(
-        JobName.AnswerQuery,
-        { tenant, ...request, corpusVersion: version, requestId },
-        { jobId },
+      await withTimeout(
+        this.producer.enqueue(
+          JobName.AnswerQuery,
+          { tenant, ...request, corpusVersion: version, requestId },
+          { jobId },
+        ),
+        this.enqueueTimeoutMs,
+        'enqueue',
       );
     } catch (error) {
       this.results.cancel(

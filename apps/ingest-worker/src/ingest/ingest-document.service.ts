@@ -35,7 +35,12 @@ export class IngestDocumentService {
       this.documents.loadContent(tenant, documentId),
     ]);
     if (document === null) return null;
-    if (body === null) throw new DocumentUnreadableError('The uploaded content is missing');
+    if (body === null) {
+      // The two reads are not one snapshot: a delete between them leaves the row read and the
+      // upload gone. That document is deleted, not unreadable (its job must not fail).
+      if ((await this.documents.findById(tenant, documentId)) === null) return null;
+      throw new DocumentUnreadableError('The uploaded content is missing');
+    }
     await reportProgress(IngestStep.Loaded);
 
     // Off the event loop, within EXTRACTION_TIMEOUT_MS and EXTRACTION_MEMORY_MB.

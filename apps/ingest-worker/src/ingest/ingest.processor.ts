@@ -1,6 +1,6 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   DEFAULT_TENANT,
   isTenantId,
@@ -9,11 +9,15 @@ import {
   type TenantId,
 } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
-import { DocumentsRepository } from '#libs/database';
+import { DocumentsRepository, isDatabaseUnavailable } from '#libs/database';
+import { disconnectWhileRedisIsDown } from '#libs/queues';
 import type { Logger } from '#libs/observability';
 import { IngestDocumentService, IngestStep } from './ingest-document.service.js';
 
 export type IngestJob = Job<IngestDocumentPayload, IngestDocumentResult>;
+
+/** How long a job waits when Postgres could not be reached, before it tries again. */
+const DATABASE_RETRY_DELAY_MS = 2_000;
 
 /**
  * The BullMQ side of ingestion: runs IngestDocumentService for each job and keeps the document's
@@ -36,12 +40,13 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     this.worker.run().catch((error: Error) => this.logger.error({ err: error }, 'ingest worker stopped'));
   }
 
-  /** Drains: waits for the jobs in hand while the database and Redis are still open. */
+  /** Drains: waits for the jobs in hand while the database and Redis are still open (unless Redis is down). */
   async beforeApplicationShutdown(): Promise<void> {
+    disconnectWhileRedisIsDown([this.worker]);
     await this.worker.close();
   }
 
-  async process(job: IngestJob): Promise<IngestDocumentResult> {
+  async process(job: IngestJob, token?: string): Promise<IngestDocumentResult> {
     const started = performance.now();
     const { documentId, requestId } = job.data;
     const tenant = tenantOf(job);
@@ -66,6 +71,14 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
       else log.info({ chunkCount, durationMs }, 'document indexed');
       return { documentId, chunkCount: chunkCount ?? 0, durationMs };
     } catch (error) {
+      if (isDatabaseUnavailable(error) && token !== undefined) {
+        // Postgres is down: the attempt says nothing about the document. Wait and try again
+        // without spending an attempt, so an outage longer than the retry backoff (1 s, 2 s)
+        // cannot fail documents that were accepted.
+        log.warn({ err: error }, 'database unavailable; the job waits and tries again');
+        await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
+        throw new DelayedError();
+      }
       await this.recordFailure(job, error, log);
       throw error;
     }

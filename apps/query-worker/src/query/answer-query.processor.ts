@@ -2,7 +2,15 @@ import { WorkerHost } from '@nestjs/bullmq';
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppConfig } from '#libs/config';
-import { JobName, QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
+import {
+  INDEX_UNAVAILABLE_REASON,
+  JobName,
+  QueueName,
+  type AnswerQueryPayload,
+  type AnswerQueryResult,
+} from '#libs/contracts';
+import { isDatabaseUnavailable } from '#libs/database';
+import { disconnectWhileRedisIsDown } from '#libs/queues';
 import { ReadRouting } from './read-routing.js';
 
 /**
@@ -32,6 +40,7 @@ export class AnswerQueryProcessor
 
   /** Finishes the jobs in hand before the database pool and Redis connections close. */
   async beforeApplicationShutdown(): Promise<void> {
+    disconnectWhileRedisIsDown([this.worker]);
     await this.worker.close();
   }
 
@@ -44,13 +53,12 @@ export class AnswerQueryProcessor
     }
     const started = performance.now();
     const { tenant, query, topK, collection, corpusVersion, requestId } = job.data;
-    const { answer, sources, readFrom } = await this.reads.answer({
-      tenant,
-      query,
-      topK,
-      collection,
-      corpusVersion,
-    });
+    const { answer, sources, readFrom } = await this.reads
+      .answer({ tenant, query, topK, collection, corpusVersion })
+      .catch((error: unknown) => {
+        if (!isDatabaseUnavailable(error)) throw error;
+        throw new UnrecoverableError(`${INDEX_UNAVAILABLE_REASON}: ${(error as Error).message}`);
+      });
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     this.logger.debug(
       `answered job ${job.id} (tenant ${tenant}, request ${requestId ?? '-'}) from ${readFrom}: ${sources.length} sources in ${durationMs} ms`,

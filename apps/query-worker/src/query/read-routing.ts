@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { ReadReplica } from '#libs/database';
+import { isDatabaseUnavailable, type ReadReplica } from '#libs/database';
 import type { Answer, AnswerService, RetrievalRequest } from '#libs/retrieval';
 
 /** Where an answer was read: `primary` or the replica's name. */
@@ -29,13 +29,6 @@ const DOWN_RETRY_MS = 2_000;
  * conflict) makes no job wait again for this long: jobs read it only when it is already caught up.
  */
 const STALLED_MS = 1_000;
-
-/** SQLSTATE classes and socket errors that mean the server is gone or not accepting queries. */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(08|57P0[123]|E[A-Z]+$)/u.test(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect/iu.test((error as Error).message);
-}
 
 class ReplicaState {
   /** The replayed WAL position last seen: it only grows, so a job needing less reads here at once. */
@@ -102,7 +95,7 @@ export class ReadRouting implements OnApplicationShutdown {
           return { ...(await replica.source.answers.answer(request)), readFrom: replica.name };
         } catch (error) {
           // Reads are safe to repeat: try the next replica, then the primary.
-          if (isConnectionError(error)) this.markDown(replica, error as Error);
+          if (isDatabaseUnavailable(error)) this.markDown(replica, error as Error);
           else this.logger.warn(`search on replica ${replica.name} failed: ${(error as Error).message}`);
         }
       }
