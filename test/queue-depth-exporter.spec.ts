@@ -100,7 +100,14 @@ describe('queue depth is exported once per deployment', () => {
         timeoutMs: 15_000,
         what: 'the survivor to take the expired lease over',
       });
-      assert.equal(valueOf(await registry.metrics(), 'queue_jobs{queue="ingest",state="delayed"}'), 1);
+      // The lease is taken a moment before the first counts are read and exported.
+      await waitFor(
+        async () =>
+          valueOf(await registry.metrics(), 'queue_jobs{queue="ingest",state="delayed"}') === 1
+            ? true
+            : undefined,
+        { what: 'the survivor to export the queue depth' },
+      );
     } finally {
       child.kill('SIGKILL');
       await survivor.close();
