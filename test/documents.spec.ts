@@ -246,6 +246,25 @@ describe('documents API', () => {
     assert.equal(await countRows('title = $1', ['m.txt']), 0);
   });
 
+  it('answers a file part without a file name with a 4xx, never a 500', async () => {
+    const withoutName = (type: string, content: string) =>
+      `--b1\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: ${type}\r\n\r\n${content}\r\n--b1--\r\n`;
+    const refused = await request('/documents', {
+      method: 'POST',
+      body: withoutName('application/octet-stream', '{"title":"json in a file"}'),
+      headers: { 'content-type': 'multipart/form-data; boundary=b1' },
+    });
+    assert.equal(refused.status, 415, await refused.clone().text());
+    // With a text type busboy reads the same part as a plain field: told apart, not "unknown field".
+    const asField = await request('/documents', {
+      method: 'POST',
+      body: withoutName('text/plain', 'A nameless note about passwords.'),
+      headers: { 'content-type': 'multipart/form-data; boundary=b1' },
+    });
+    await expectError(asField, 400, /^file: must be a file part, with a filename/);
+    assert.equal(await countRows('title = $1', ['untitled']), 0);
+  });
+
   it('rejects deeply nested JSON and metadata jsonb cannot hold with 400 naming the field', async () => {
     // Objects to 40 levels, and arrays 5,000 deep: deep enough to overflow class-transformer's stack.
     const objects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);

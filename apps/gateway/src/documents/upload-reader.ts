@@ -106,11 +106,18 @@ async function receiveFile(part: Extract<Multipart, { type: 'file' }>, earlier: 
     throw new BadRequestException(`${part.fieldname}: unexpected file part; send the document as "file"`);
   }
   if (earlier !== undefined) throw new BadRequestException('file: send exactly one file');
+  // A part with a Content-Type but no filename is a file part too, and then busboy leaves
+  // `filename` undefined whatever the typings say (the fuzz suite found the 500 it caused).
+  const fileName: string | undefined = part.filename;
   // The whole part must be consumed before the next one is read.
-  return { fileName: part.filename, declaredType: part.mimetype, bytes: await part.toBuffer() };
+  return { fileName: fileName ?? '', declaredType: part.mimetype, bytes: await part.toBuffer() };
 }
 
 function fieldValue(part: Extract<Multipart, { type: 'field' }>): string {
+  // Busboy reads a part without a filename (and with a text type, or none) as a plain field.
+  if (part.fieldname === 'file') {
+    throw new BadRequestException('file: must be a file part, with a filename in its Content-Disposition');
+  }
   if (!FORM_FIELDS.has(part.fieldname)) {
     throw new BadRequestException(
       `${part.fieldname}: is not an upload field (title, collection, metadata, file)`,
