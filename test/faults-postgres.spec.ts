@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createApiKey } from './support/api-keys.js';
 import {
   documentsByTitle,
   faultDocument,
   settledReport,
   waitUntilSettled,
 } from './support/fault-documents.js';
-import { LoadClient } from './support/fault-load.js';
-import { FaultStack } from './support/fault-stack.js';
+import type { LoadClient } from './support/fault-load.js';
+import type { FaultStack } from './support/fault-stack.js';
 import { assertUploadsKept } from './support/outage-assertions.js';
-import { countOutcomes, runOutage, warmCache } from './support/outage-run.js';
+import {
+  countOutcomes,
+  runOutage,
+  startOutageStack,
+  warmCache,
+  type OutageStack,
+} from './support/outage-run.js';
 
 const OUTAGE_MS = 10_000;
 /** Uploads sent at once right before the outage. */
@@ -32,36 +37,16 @@ const WARM_QUESTIONS = [
  * against a gateway, an ingest worker and a query worker, each its own process.
  */
 describe('faults: Postgres stops', () => {
+  let outage: OutageStack;
   let stack: FaultStack;
   let client: LoadClient;
   let uploader: LoadClient;
 
   before(async () => {
-    stack = await FaultStack.start({ QUERY_TIMEOUT_MS: `${QUERY_TIMEOUT_MS}` });
-    await Promise.all([
-      stack.startApp('gateway'),
-      stack.startApp('ingest-worker'),
-      stack.startApp('query-worker'),
-    ]);
-    client = new LoadClient(() => stack.app('gateway').baseUrl, stack.token);
-    uploader = new LoadClient(
-      () => stack.app('gateway').baseUrl,
-      await createApiKey(stack.config, { name: 'uploader', tenant: 'uploads' }),
-    );
-    const seed = ['seed-a', 'seed-b', 'seed-c'].map(faultDocument);
-    for (const document of seed) {
-      assert.equal((await client.upload(document.title, document.content)).status, 202);
-    }
-    await waitUntilSettled(
-      stack.config.DATABASE_URL,
-      seed.map((document) => document.title),
-    );
+    outage = await startOutageStack({ QUERY_TIMEOUT_MS: `${QUERY_TIMEOUT_MS}` });
+    ({ stack, client, uploader } = outage);
   });
-  after(async () => {
-    await client?.close();
-    await uploader?.close();
-    await stack?.destroy();
-  });
+  after(() => outage?.close());
 
   it('keeps the gateway up: uploads 503 fast or accepted and indexed, cached answers served, recovery without restart', async (t) => {
     const gateway = stack.app('gateway');

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createApiKey } from './support/api-keys.js';
-import { FaultStack } from './support/fault-stack.js';
+import type { FaultStack } from './support/fault-stack.js';
 import { assertUploadsKept } from './support/outage-assertions.js';
 import { faultDocument, settledReport, waitUntilSettled } from './support/fault-documents.js';
-import { LoadClient, sleep } from './support/fault-load.js';
-import { countOutcomes, runOutage, warmCache } from './support/outage-run.js';
+import { sleep, type LoadClient } from './support/fault-load.js';
+import {
+  countOutcomes,
+  runOutage,
+  startOutageStack,
+  warmCache,
+  type OutageStack,
+} from './support/outage-run.js';
 
 const OUTAGE_MS = 10_000;
 /** Far above anything a healthy answer needs here, so "fast" has a generous margin below it. */
@@ -30,41 +35,16 @@ const CLIENT_TROUBLE = /Unhandled error event|No further reconnection attempts|R
  * process. Postgres is the truth: every upload answered 202 must end indexed.
  */
 describe('faults: Redis stops', () => {
+  let outage: OutageStack;
   let stack: FaultStack;
-  /** Asks the questions, as tenant `default`. */
   let client: LoadClient;
-  /**
-   * Uploads as another tenant: indexing bumps only that tenant's corpus version, so the questions'
-   * cached answers stay current while uploads run, and the outage is what the cache is tested on.
-   */
   let uploader: LoadClient;
 
   before(async () => {
-    stack = await FaultStack.start({ QUERY_TIMEOUT_MS: `${QUERY_TIMEOUT_MS}` });
-    await Promise.all([
-      stack.startApp('gateway'),
-      stack.startApp('ingest-worker'),
-      stack.startApp('query-worker'),
-    ]);
-    client = new LoadClient(() => stack.app('gateway').baseUrl, stack.token);
-    uploader = new LoadClient(
-      () => stack.app('gateway').baseUrl,
-      await createApiKey(stack.config, { name: 'uploader', tenant: 'uploads' }),
-    );
-    const seed = ['seed-a', 'seed-b', 'seed-c'].map(faultDocument);
-    for (const document of seed) {
-      assert.equal((await client.upload(document.title, document.content)).status, 202);
-    }
-    await waitUntilSettled(
-      stack.config.DATABASE_URL,
-      seed.map((document) => document.title),
-    );
+    outage = await startOutageStack({ QUERY_TIMEOUT_MS: `${QUERY_TIMEOUT_MS}` });
+    ({ stack, client, uploader } = outage);
   });
-  after(async () => {
-    await client?.close();
-    await uploader?.close();
-    await stack?.destroy();
-  });
+  after(() => outage?.close());
 
   it('keeps the gateway up: uploads accepted or refused (none lost), cached answers served, misses 503 fast, recovery without restart', async (t) => {
     const gateway = stack.app('gateway');

@@ -1,6 +1,55 @@
+import assert from 'node:assert/strict';
+import { createApiKey } from './api-keys.js';
 import type { AppProcess } from './app-process.js';
-import { faultDocument } from './fault-documents.js';
-import { loop, sleep, type LoadClient, type Outcome } from './fault-load.js';
+import { faultDocument, waitUntilSettled } from './fault-documents.js';
+import { LoadClient, loop, sleep, type Outcome } from './fault-load.js';
+import { FaultStack } from './fault-stack.js';
+
+export interface OutageStack {
+  stack: FaultStack;
+  /** Asks the questions, as tenant `default`. */
+  client: LoadClient;
+  /**
+   * Uploads as another tenant: indexing bumps only that tenant's corpus version, so the questions'
+   * cached answers stay current while uploads run, and the outage is what the cache is tested on.
+   */
+  uploader: LoadClient;
+  close(): Promise<void>;
+}
+
+/** A fault stack with the gateway, an ingest and a query worker as processes, and three documents indexed. */
+export async function startOutageStack(settings: Record<string, string>): Promise<OutageStack> {
+  const stack = await FaultStack.start(settings);
+  await Promise.all([
+    stack.startApp('gateway'),
+    stack.startApp('ingest-worker'),
+    stack.startApp('query-worker'),
+  ]);
+  const gatewayUrl = () => stack.app('gateway').baseUrl;
+  const client = new LoadClient(gatewayUrl, stack.token);
+  const uploader = new LoadClient(
+    gatewayUrl,
+    await createApiKey(stack.config, { name: 'uploader', tenant: 'uploads' }),
+  );
+  const seed = ['seed-a', 'seed-b', 'seed-c'].map(faultDocument);
+  for (const document of seed) {
+    assert.equal((await client.upload(document.title, document.content)).status, 202);
+  }
+  await waitUntilSettled(
+    stack.config.DATABASE_URL,
+    seed.map((document) => document.title),
+  );
+  return {
+    stack,
+    client,
+    uploader,
+    close: async () => {
+      await client.close();
+      await uploader.close();
+      await stack.destroy();
+    },
+  };
+}
 
 export type Phase = 'before' | 'outage' | 'after';
 
