@@ -13,6 +13,7 @@ import {
 import { LoadClient, loop, sleep } from './support/fault-load.js';
 import { FaultStack } from './support/fault-stack.js';
 import { warmCache } from './support/outage-run.js';
+import { isRunning } from './support/pid.js';
 import { waitFor } from './support/test-environment.js';
 
 const CLIENTS = Number(process.env.FAULT_CLIENTS ?? 500);
@@ -29,15 +30,6 @@ function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -125,7 +117,7 @@ describe('faults: processes stopped and killed', () => {
       const [victim] = workers;
       const signalledAt = Date.now();
       process.kill(victim, 'SIGTERM');
-      await waitFor(() => Promise.resolve(alive(victim) ? undefined : true), {
+      await waitFor(() => Promise.resolve(isRunning(victim) ? undefined : true), {
         timeoutMs: 40_000,
         what: `gateway worker ${victim} to exit`,
       });
