@@ -1,6 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { TenantId } from '#libs/contracts';
+import { ChunkIndexRepository } from '#libs/database';
 
 /** BEIR relevance judgements: question id → (abstract id → graded relevance > 0). */
 export type Qrels = Map<string, Map<string, number>>;
@@ -53,4 +57,62 @@ export async function dropEvalDatabase(databaseUrl: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+export interface Abstract {
+  id: string;
+  title: string;
+  text: string;
+}
+
+export interface Question {
+  id: string;
+  text: string;
+}
+
+export async function readAbstracts(dir: string): Promise<Abstract[]> {
+  return (
+    await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))
+  ).map((row) => ({ id: row._id, title: row.title, text: row.text }));
+}
+
+export async function readQuestions(dir: string): Promise<Question[]> {
+  return (await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'))).map((row) => ({
+    id: row._id,
+    text: row.text,
+  }));
+}
+
+/**
+ * The product's indexing of SciFact (title with the first chunk, one chunk per abstract) into
+ * `tenant`, through the real index writer. Returns document id → abstract id.
+ */
+export async function loadAbstracts(
+  dataSource: DataSource,
+  abstracts: Abstract[],
+  tenant: TenantId,
+  collectionOf: (abstract: Abstract) => string,
+): Promise<Map<string, string>> {
+  await dataSource.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING`, [tenant]);
+  const rows = abstracts.map((abstract) => ({ id: randomUUID(), abstract }));
+  await dataSource.query(
+    `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
+     SELECT id, $2, collection, title, 'indexed', 1, 'text/plain', 'x'
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, collection text, title text)`,
+    [
+      JSON.stringify(
+        rows.map(({ id, abstract }) => ({ id, collection: collectionOf(abstract), title: abstract.title })),
+      ),
+      tenant,
+    ],
+  );
+  const writer = new ChunkIndexRepository(dataSource);
+  const abstractOf = new Map<string, string>();
+  for (const { id, abstract } of rows) {
+    abstractOf.set(id, abstract.id);
+    await writer.replaceChunks(tenant, id, [
+      { content: abstract.text, language: 'english', startOffset: 0, endOffset: abstract.text.length },
+    ]);
+  }
+  return abstractOf;
 }

@@ -15,20 +15,22 @@
  * Env: SCIFACT_DIR (default ../shared/eval/scifact), EVAL_DATABASE_URL (server for the scratch database).
  */
 import 'reflect-metadata';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DataSource } from 'typeorm';
 import { parseTenantId, type TenantId } from '#libs/contracts';
-import { ChunkIndexRepository, createDataSource, runMigrations, SearchRepository } from '#libs/database';
+import { createDataSource, runMigrations, SearchRepository } from '#libs/database';
 import { DEFAULT_BM25, Retriever } from '#libs/retrieval';
-import { dropEvalDatabase, evalDatabaseUrl, ndcgAt, readJsonLines, readQrels } from './scifact-data.js';
-
-interface Abstract {
-  id: string;
-  title: string;
-  text: string;
-}
+import {
+  dropEvalDatabase,
+  evalDatabaseUrl,
+  loadAbstracts,
+  ndcgAt,
+  readAbstracts,
+  readQrels,
+  readQuestions,
+  type Abstract,
+} from './scifact-data.js';
 
 const { values: args } = parseArgs({
   options: { data: { type: 'string', default: process.env.SCIFACT_DIR ?? '../shared/eval/scifact' } },
@@ -37,36 +39,6 @@ const { values: args } = parseArgs({
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-
-/** The product's indexing (title with the first chunk, one chunk per abstract), into `tenant`. */
-async function load(
-  dataSource: DataSource,
-  abstracts: Abstract[],
-  tenant: TenantId,
-  collectionOf: (abstract: Abstract) => string,
-  corpusIdOf: Map<string, string>,
-): Promise<void> {
-  await dataSource.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING`, [tenant]);
-  const rows = abstracts.map((abstract) => ({ id: randomUUID(), abstract }));
-  await dataSource.query(
-    `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
-     SELECT id, $2, collection, title, 'processing', 1, 'text/plain', 'x'
-     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, collection text, title text)`,
-    [
-      JSON.stringify(
-        rows.map(({ id, abstract }) => ({ id, collection: collectionOf(abstract), title: abstract.title })),
-      ),
-      tenant,
-    ],
-  );
-  const writer = new ChunkIndexRepository(dataSource);
-  for (const { id, abstract } of rows) {
-    corpusIdOf.set(id, abstract.id);
-    await writer.replaceChunks(tenant, id, [
-      { content: abstract.text, language: 'english', startOffset: 0, endOffset: abstract.text.length },
-    ]);
-  }
-}
 
 interface Split {
   label: string;
@@ -86,10 +58,8 @@ const SPLITS: Split[] = [
 
 async function main(): Promise<void> {
   const dir = args.data;
-  const abstracts = (
-    await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))
-  ).map((row) => ({ id: row._id, title: row.title, text: row.text }));
-  const questions = await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'));
+  const abstracts = await readAbstracts(dir);
+  const questions = await readQuestions(dir);
   const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
 
   const databaseUrl = evalDatabaseUrl('tenants');
@@ -111,21 +81,19 @@ async function main(): Promise<void> {
       const shared = parseTenantId(`split${index}-shared`);
       const corpusIdOf = new Map<string, string>();
       const sideOf = new Map(abstracts.map((abstract) => [abstract.id, split.side(abstract)]));
+      const remember = (loaded: Map<string, string>): void => {
+        for (const [documentId, abstractId] of loaded) corpusIdOf.set(documentId, abstractId);
+      };
       for (const side of [0, 1] as const) {
-        await load(
-          dataSource,
-          abstracts.filter((abstract) => sideOf.get(abstract.id) === side),
-          own[side],
-          () => 'scifact',
-          corpusIdOf,
-        );
+        const mine = abstracts.filter((abstract) => sideOf.get(abstract.id) === side);
+        remember(await loadAbstracts(dataSource, mine, own[side], () => 'scifact'));
       }
-      await load(dataSource, abstracts, shared, (abstract) => own[split.side(abstract)], corpusIdOf);
+      remember(await loadAbstracts(dataSource, abstracts, shared, (abstract) => own[split.side(abstract)]));
       await dataSource.query('VACUUM ANALYZE');
 
       const sums = [0, 1].map(() => ({ perTenant: 0, shared: 0, questions: 0 }));
       for (const question of questions) {
-        const judged = test.get(question._id);
+        const judged = test.get(question.id);
         if (judged === undefined) continue;
         const counts = [0, 0];
         for (const id of judged.keys()) counts[sideOf.get(id) ?? 0]++;

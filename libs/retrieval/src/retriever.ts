@@ -38,6 +38,8 @@ export class Retriever {
   constructor(
     private readonly search: SearchRepository,
     private readonly bm25: Bm25Parameters = DEFAULT_BM25,
+    /** Exhaustive ranking, for benchmarks that check pruning against it. */
+    private readonly options: { exhaustive?: boolean } = {},
   ) {}
 
   async retrieve(request: RetrievalRequest): Promise<Retrieval> {
@@ -60,6 +62,7 @@ export class Retriever {
       phraseQueries: analysed.phraseQueries,
       excludeQuery: analysed.excludeQuery,
       snippets: request.snippets,
+      exhaustive: this.options.exhaustive,
     });
   }
 

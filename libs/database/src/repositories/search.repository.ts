@@ -4,6 +4,9 @@ import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { TenantId } from '#libs/contracts';
+import { impactBoundSlope } from '../ranking/impact-bound.js';
+import { coveringSql, exhaustiveSql, type SearchVariant } from '../ranking/search-statements.js';
+import { coveringQuery, minimalCoverings, type BoundedTerm } from '../ranking/term-coverings.js';
 import type { TextSearchConfig } from './chunk-index.repository.js';
 
 /** A tenant's corpus figures BM25 needs besides the postings; read rarely and cached by the caller. */
@@ -50,6 +53,8 @@ export interface SearchRequest {
   excludeQuery?: string | null;
   /** Highlighted excerpts of the returned chunks (skipped by evaluation runs that only rank). */
   snippets?: boolean;
+  /** Read every posting of every term (no pruning): the reference the evaluation checks pruning against. */
+  exhaustive?: boolean;
 }
 
 export interface SearchHit {
@@ -67,18 +72,10 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Inverse document frequency of each query lexeme found in the index (absent lexemes match nothing). */
   idf: Map<string, number>;
+  /** The plan of the statement that answered, and how many statements ranking took. */
+  plan: RankingPlan;
+  passes: number;
 }
-
-/**
- * Marks around highlighted words in snippets. Markdown bold rather than «» (which Russian text
- * uses as ordinary quotes) or <b> (which would invite rendering unescaped chunk text as HTML).
- */
-export const HIGHLIGHT_START = '**';
-export const HIGHLIGHT_END = '**';
-
-const HEADLINE_OPTIONS =
-  `StartSel="${HIGHLIGHT_START}", StopSel="${HIGHLIGHT_END}", ` +
-  `MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
 
 /** Sentences of chunk text, analysed with the chunk's own configuration. */
 export interface TextToAnalyse {
@@ -98,8 +95,9 @@ interface AnalysisRow extends QueryResultRow {
   exclude_query: string | null;
 }
 
+/** One row per hit; with no hits, one row of nulls carrying the verdict and idf. */
 interface HitRow extends QueryResultRow {
-  chunk_id: string;
+  chunk_id: string | null;
   document_id: string;
   title: string;
   content: string;
@@ -107,6 +105,15 @@ interface HitRow extends QueryResultRow {
   score: number;
   snippet: string;
   idf: Record<string, number> | null;
+  /** Covering statements: scored chunks at θ or above, and the limit-th best score (null: fewer chunks). */
+  reached: number | null;
+  kth: number | null;
+}
+
+interface TermRow extends QueryResultRow {
+  lexeme: string;
+  df: number;
+  best_key: number;
 }
 
 const KNOWN_CONFIGS: readonly TextSearchConfig[] = ['english', 'russian', 'simple'];
@@ -138,85 +145,80 @@ const SENTENCE_LEXEMES_SQL = `
   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(body, cfg, n)
   ORDER BY t.n`;
 
-interface SearchVariant {
-  collection: boolean;
-  phrases: boolean;
-  exclude: boolean;
-  snippets: boolean;
+/** A prepared statement: its name, SQL and parameters. */
+export interface NamedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
 }
 
 /**
- * BM25 over the chunk_terms postings, in one statement: the postings of the query's lexemes are read
- * once (index-only scan on (lexeme, chunk_id) INCLUDE (tf, chunk_length)), document frequencies are
- * counted from those same rows, and only the top chunks are joined to their text.
- *
- * Parameters: $1 lexemes, $2 N, $3 avgdl, $4 k1, $5 b, $6 limit, $7 tenant, then optional collection,
- * the phrases' tsquery (all must match) and the exclusion tsquery.
- *
- * TENANCY: the tenant filter sits in the postings scan (the primary key leads with the tenant), so
- * ranking, document frequencies included, only ever sees the tenant's own chunks. The check on the
- * final rows repeats it on at most `limit` rows, so that no rewrite of the ranking can return a
- * foreign chunk.
+ * How a ranking statement finds its chunks: a covering tsquery and its θ (ADR 0027), or null for
+ * reading every posting of every term.
  */
-function searchSql(variant: SearchVariant): string {
-  const params: string[] = [];
-  const next = (cast: string): string => {
-    params.push(cast);
-    return `$${7 + params.length}::${cast}`;
+export type RankingPlan = { covering: string; theta: number } | null;
+
+const TERM_BOUNDS_SQL = `
+  SELECT lexeme, df, best_key FROM term_df WHERE tenant = $1 AND lexeme = ANY($2::text[]) AND df > 0`;
+
+/** Set counts past which a covering query costs more than reading the postings. */
+const MAX_COVERING_SETS = 64;
+/** First θ as a share of the query's ceilings, and how fast θ falls when too few chunks reach it. */
+const FIRST_THETA_SHARE = 0.4;
+const THETA_FALL = 0.6;
+const MAX_COVERING_PASSES = 4;
+
+/** The ranking statement for a request and plan (what `search` runs; benchmarks EXPLAIN it). */
+export function searchStatement(request: SearchRequest, plan: RankingPlan): NamedStatement {
+  const variant: SearchVariant = {
+    collection: request.collection !== undefined && request.collection !== null,
+    phrases: (request.phraseQueries?.length ?? 0) > 0,
+    exclude: request.excludeQuery !== undefined && request.excludeQuery !== null,
+    snippets: request.snippets ?? true,
   };
-  const filters: string[] = [];
-  if (variant.collection) {
-    filters.push(`EXISTS (SELECT 1 FROM chunks fc JOIN documents fd ON fd.id = fc.document_id
-                          WHERE fc.id = s.chunk_id AND fd.collection = ${next('text')})`);
+  const values: unknown[] = [
+    request.lexemes,
+    request.stats.chunkCount,
+    request.stats.averageChunkLength,
+    request.bm25.k1,
+    request.bm25.b,
+    request.limit,
+    request.tenant,
+  ];
+  const phrases = request.phraseQueries?.map((query) => `(${query})`).join(' & ');
+  const flags = Object.values(variant)
+    .map((on) => (on ? '1' : '0'))
+    .join('');
+  if (plan === null) {
+    if (variant.collection) values.push(request.collection);
+    if (variant.phrases) values.push(phrases);
+    if (variant.exclude) values.push(request.excludeQuery);
+    return { name: `search_bm25_all_${flags}`, text: exhaustiveSql(variant), values };
   }
-  if (variant.phrases) {
-    // The GIN index on tsv finds the chunks holding every phrase.
-    filters.push(`s.chunk_id IN (SELECT pc.id FROM chunks pc WHERE pc.tsv @@ ${next('tsquery')})`);
+  // Phrases and exclusions narrow the covering query itself: the index applies them.
+  let covering = `(${plan.covering})`;
+  if (variant.phrases) covering += ` & ${phrases}`;
+  if (variant.exclude) covering += ` & !(${request.excludeQuery})`;
+  values.push(covering, plan.theta);
+  if (variant.collection) values.push(request.collection);
+  return { name: `search_bm25_covering_${flags}`, text: coveringSql(variant), values };
+}
+
+function toResult(rows: HitRow[], plan: RankingPlan, passes: number): SearchResult {
+  const hits: SearchHit[] = [];
+  for (const row of rows) {
+    if (row.chunk_id === null) continue;
+    hits.push({
+      chunkId: row.chunk_id,
+      documentId: row.document_id,
+      title: row.title,
+      content: row.content,
+      language: row.language,
+      score: row.score,
+      snippet: row.snippet,
+    });
   }
-  if (variant.exclude) {
-    filters.push(
-      `NOT EXISTS (SELECT 1 FROM chunks xc WHERE xc.id = s.chunk_id AND xc.tsv @@ ${next('tsquery')})`,
-    );
-  }
-  const snippet = variant.snippets
-    ? `ts_headline(c.language::regconfig, c.content, hq.q, '${HEADLINE_OPTIONS}')`
-    : `''`;
-  // Each lexeme quoted for tsquery input (quotes and backslashes doubled), ORed: the headline marks any of them.
-  const headlineQuery = variant.snippets
-    ? `CROSS JOIN (SELECT string_agg('''' || replace(replace(l, '\\', '\\\\'), '''', '''''') || '''', ' | ')::tsquery AS q
-                   FROM unnest($1::text[]) AS l) AS hq`
-    : '';
-  return `
-    WITH postings AS MATERIALIZED (
-      SELECT lexeme, chunk_id, tf, chunk_length,
-             count(*) OVER (PARTITION BY lexeme) AS df
-      FROM chunk_terms
-      WHERE tenant = $7::text AND lexeme = ANY($1::text[])
-    ),
-    scored AS (
-      SELECT chunk_id,
-             sum(ln(1 + ($2::float8 - df + 0.5) / (df + 0.5))
-                 * tf * ($4::float8 + 1)
-                 / (tf + $4::float8 * (1 - $5::float8 + $5::float8 * chunk_length / $3::float8))) AS score
-      FROM postings
-      GROUP BY chunk_id
-    ),
-    top AS (
-      SELECT s.chunk_id, s.score FROM scored s
-      ${filters.length > 0 ? `WHERE ${filters.join('\n        AND ')}` : ''}
-      ORDER BY s.score DESC, s.chunk_id
-      LIMIT $6::int
-    )
-    SELECT c.id AS chunk_id, c.document_id, d.title, c.content, c.language, t.score,
-           ${snippet} AS snippet,
-           (SELECT jsonb_object_agg(lexeme, ln(1 + ($2::float8 - df + 0.5) / (df + 0.5)))
-            FROM (SELECT DISTINCT lexeme, df FROM postings) AS f) AS idf
-    FROM top t
-    JOIN chunks c ON c.id = t.chunk_id
-    JOIN documents d ON d.id = c.document_id
-    ${headlineQuery}
-    WHERE c.tenant = $7::text AND d.tenant = $7::text
-    ORDER BY t.score DESC, t.chunk_id`;
+  return { hits, idf: new Map(Object.entries(rows[0]?.idf ?? {})), plan, passes };
 }
 
 /**
@@ -260,42 +262,52 @@ export class SearchRepository {
     };
   }
 
+  /**
+   * BM25 top `limit`, exactly as exhaustive ranking would return it, reading as little as it can:
+   * covering passes from a high θ down (each pass proves its top or says how far to lower θ), and
+   * every posting only when the covering query would be too large or θ reaches nothing.
+   */
   async search(request: SearchRequest): Promise<SearchResult> {
-    if (request.lexemes.length === 0 || request.stats.chunkCount === 0) return { hits: [], idf: new Map() };
-    const variant: SearchVariant = {
-      collection: request.collection !== undefined && request.collection !== null,
-      phrases: (request.phraseQueries?.length ?? 0) > 0,
-      exclude: request.excludeQuery !== undefined && request.excludeQuery !== null,
-      snippets: request.snippets ?? true,
-    };
-    const values: unknown[] = [
-      request.lexemes,
-      request.stats.chunkCount,
-      request.stats.averageChunkLength,
-      request.bm25.k1,
-      request.bm25.b,
-      request.limit,
+    if (request.lexemes.length === 0 || request.stats.chunkCount === 0) {
+      return { hits: [], idf: new Map(), plan: null, passes: 0 };
+    }
+    let passes = 0;
+    if (request.exhaustive !== true) {
+      const terms = await this.boundedTerms(request);
+      const total = terms.reduce((sum, term) => sum + term.ceiling, 0);
+      const smallest = Math.min(...terms.map((term) => term.ceiling));
+      let theta = total * FIRST_THETA_SHARE;
+      while (passes < MAX_COVERING_PASSES && theta > smallest) {
+        const sets = minimalCoverings(terms, theta, MAX_COVERING_SETS);
+        if (sets === null) break;
+        const plan = { covering: coveringQuery(sets), theta };
+        const statement = searchStatement(request, plan);
+        const rows = await this.run<HitRow>(statement.name, statement.text, statement.values);
+        passes++;
+        const verdict = rows[0];
+        if ((verdict?.reached ?? 0) >= request.limit) return toResult(rows, plan, passes);
+        // At least `limit` chunks score kth or more, so covering kth proves the top; else guess lower.
+        theta = verdict?.kth ?? theta * THETA_FALL;
+      }
+    }
+    const statement = searchStatement(request, null);
+    const rows = await this.run<HitRow>(statement.name, statement.text, statement.values);
+    return toResult(rows, null, passes + 1);
+  }
+
+  /** The query's terms with the most one posting of each can add (term_df, impactBoundSlope). */
+  private async boundedTerms(request: SearchRequest): Promise<BoundedTerm[]> {
+    const rows = await this.run<TermRow>('search_term_bounds', TERM_BOUNDS_SQL, [
       request.tenant,
-    ];
-    if (variant.collection) values.push(request.collection);
-    if (variant.phrases) values.push(request.phraseQueries?.map((query) => `(${query})`).join(' & '));
-    if (variant.exclude) values.push(request.excludeQuery);
-    const name = `search_bm25_${Object.values(variant)
-      .map((on) => (on ? '1' : '0'))
-      .join('')}`;
-    const rows = await this.run<HitRow>(name, searchSql(variant), values);
-    return {
-      hits: rows.map((row) => ({
-        chunkId: row.chunk_id,
-        documentId: row.document_id,
-        title: row.title,
-        content: row.content,
-        language: row.language,
-        score: row.score,
-        snippet: row.snippet,
-      })),
-      idf: new Map(Object.entries(rows[0]?.idf ?? {})),
-    };
+      request.lexemes,
+    ]);
+    const slope = impactBoundSlope(request.bm25, request.stats.averageChunkLength);
+    const n = request.stats.chunkCount;
+    return rows.map((row) => {
+      // The statement computes idf itself; this copy only bounds it, so it is rounded up a hair.
+      const idf = Math.log(1 + (n - row.df + 0.5) / (row.df + 0.5)) * (1 + 1e-9);
+      return { lexeme: row.lexeme, ceiling: (idf * (request.bm25.k1 + 1)) / (1 + slope * row.best_key) };
+    });
   }
 
   /** Lexemes of each text under its own configuration, in input order. */

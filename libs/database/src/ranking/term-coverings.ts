@@ -1,0 +1,61 @@
+/**
+ * Which chunks can reach a score θ, as a text-search query the GIN index answers (ADR 0027).
+ *
+ * A chunk's BM25 score is at most the sum of the ceilings of the query terms it contains (a term's
+ * ceiling: the most one of its postings can add). So every chunk scoring θ or more contains some
+ * set of terms whose ceilings sum to θ or more, and then also a minimal such set. The query ORs
+ * the minimal sets, each an AND of its terms: the index intersects posting lists, and only the
+ * chunks it returns are scored.
+ */
+
+export interface BoundedTerm {
+  lexeme: string;
+  /** Upper bound of the term's weight in any chunk. */
+  ceiling: number;
+}
+
+/**
+ * The minimal sets of terms whose ceilings sum to at least `theta`, or null when there are more
+ * than `max` of them (the query would cost more than it saves). With theta ≤ 0 no chunk can be
+ * ruled out: every term alone is a set.
+ */
+export function minimalCoverings(
+  terms: readonly BoundedTerm[],
+  theta: number,
+  max: number,
+): string[][] | null {
+  const sorted = [...terms].filter((term) => term.ceiling > 0).sort((a, b) => b.ceiling - a.ceiling);
+  // suffix[i]: what the terms from i on can still add.
+  const suffix = new Array<number>(sorted.length + 1).fill(0);
+  for (let i = sorted.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + sorted[i].ceiling;
+  const found: string[][] = [];
+  const chosen: string[] = [];
+  // Terms are taken in descending ceiling, so a set is minimal exactly when dropping its last
+  // (smallest) term falls below theta.
+  const walk = (from: number, sum: number): boolean => {
+    for (let i = from; i < sorted.length; i++) {
+      if (sum + suffix[i] < theta) return true;
+      const next = sum + sorted[i].ceiling;
+      chosen.push(sorted[i].lexeme);
+      if (next >= theta) {
+        found.push([...chosen]);
+        if (found.length > max) return false;
+      } else if (!walk(i + 1, next)) {
+        return false;
+      }
+      chosen.pop();
+    }
+    return true;
+  };
+  return walk(0, 0) ? found : null;
+}
+
+/** A lexeme as a tsquery operand: quoted, with quotes and backslashes doubled. */
+export function tsqueryOperand(lexeme: string): string {
+  return `'${lexeme.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+/** The sets as tsquery text: an OR of ANDs. */
+export function coveringQuery(sets: readonly string[][]): string {
+  return sets.map((set) => `(${set.map(tsqueryOperand).join(' & ')})`).join(' | ');
+}
