@@ -28,25 +28,15 @@ import {
   dropEvalDatabase,
   evalDatabaseUrl,
   ndcgAt,
-  readJsonLines,
+  readAbstracts,
   readQrels,
+  readQuestions,
+  type Abstract,
   type Qrels,
+  type Question,
 } from './scifact-data.js';
 
 type TitleMode = 'none' | 'once' | 'twice';
-
-interface Abstract {
-  id: string;
-  title: string;
-  text: string;
-}
-
-interface Question {
-  id: string;
-  text: string;
-}
-
-/** Relevant corpus ids per question id. */
 
 interface RunFigures {
   ndcg10: number;
@@ -179,7 +169,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Wall time of the search call as the query worker makes it: analysis, BM25 top 10, snippets. */
 /**
  * Adds `copies - 1` more copies of every document, chunk and posting (new ids, collection
  * "scifact-copy"), in SQL: the corpus_stats triggers count them like any other chunks.
@@ -208,6 +197,7 @@ async function replicateCorpus(dataSource: DataSource, copies: number): Promise<
   await dataSource.query('VACUUM ANALYZE');
 }
 
+/** Wall time of the search call as the query worker makes it: analysis, BM25 top 10, snippets. */
 async function latency(retriever: Retriever, questions: Question[]): Promise<{ p50: number; p95: number }> {
   const times: number[] = [];
   for (const question of questions) {
@@ -228,15 +218,8 @@ async function main(): Promise<void> {
   if (!['none', 'once', 'twice'].includes(mode)) throw new Error(`--title must be none, once or twice`);
   const chunkChars = Number(args['chunk-chars']);
   const dir = args.data;
-  const abstracts = (
-    await readJsonLines<{ _id: string; title: string; text: string }>(path.join(dir, 'corpus.jsonl'))
-  ).map((row) => ({ id: row._id, title: row.title, text: row.text }));
-  const questions = (await readJsonLines<{ _id: string; text: string }>(path.join(dir, 'queries.jsonl'))).map(
-    (row) => ({
-      id: row._id,
-      text: row.text,
-    }),
-  );
+  const abstracts = await readAbstracts(dir);
+  const questions = await readQuestions(dir);
   const train = await readQrels(path.join(dir, 'qrels', 'train.tsv'));
   const test = await readQrels(path.join(dir, 'qrels', 'test.tsv'));
 
