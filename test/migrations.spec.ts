@@ -54,6 +54,7 @@ describe('migrations', () => {
         'documents',
         'schema_migrations',
         'tenants',
+        'term_df',
       ],
     );
   });

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { IMPACT_KEY_REFERENCE } from '../ranking/impact-bound.js';
 
 /**
- * Per-term figures that pruned BM25 (ADR 0027) needs before it reads any posting: each term's
+ * Per-term figures that pruned BM25 (ADR 0029) needs before it reads any posting: each term's
  * document frequency per tenant, and the smallest impact key of its postings, from which the
  * most one posting of the term can add to a score is bounded (impactBoundSlope).
  *

@@ -1,5 +1,5 @@
 /**
- * The two BM25 statements over the chunk_terms postings (ADR 0004, ADR 0027). Both score with the
+ * The two BM25 statements over the chunk_terms postings (ADR 0004, ADR 0029). Both score with the
  * same expression and break ties by chunk id, so where both return a top, it is the same top.
  *
  * - exhaustive: reads every posting of every query term. Cost grows with the corpus.

@@ -1,5 +1,5 @@
 /**
- * Which chunks can reach a score θ, as a text-search query the GIN index answers (ADR 0027).
+ * Which chunks can reach a score θ, as a text-search query the GIN index answers (ADR 0029).
  *
  * A chunk's BM25 score is at most the sum of the ceilings of the query terms it contains (a term's
  * ceiling: the most one of its postings can add). So every chunk scoring θ or more contains some

@@ -153,7 +153,7 @@ export interface NamedStatement {
 }
 
 /**
- * How a ranking statement finds its chunks: a covering tsquery and its θ (ADR 0027), or null for
+ * How a ranking statement finds its chunks: a covering tsquery and its θ (ADR 0029), or null for
  * reading every posting of every term.
  */
 export type RankingPlan = { covering: string; theta: number } | null;
