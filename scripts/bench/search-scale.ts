@@ -24,6 +24,7 @@ import {
   SearchRepository,
   searchStatement,
   type SearchHit,
+  type SearchRequest,
 } from '#libs/database';
 import { DEFAULT_BM25, parseQuestion, Retriever } from '#libs/retrieval';
 import {
@@ -164,11 +165,8 @@ function compare(pruned: Timed[], exhaustive: Timed[]): { differ: number; onlyTi
   return { differ, onlyTies };
 }
 
-async function explain(
-  dataSource: DataSource,
-  search: SearchRepository,
-  question: Question,
-): Promise<string> {
+/** The ranking request the Retriever makes for a question (top 10, with snippets). */
+async function requestOf(search: SearchRepository, question: Question): Promise<SearchRequest> {
   const stats = await search.readCorpusStats(DEFAULT_TENANT);
   const parsed = parseQuestion(question.text);
   const analysed = await search.analyse({
@@ -177,14 +175,32 @@ async function explain(
     excludes: parsed.excludes,
     configs: stats.configs,
   });
-  const request = {
-    tenant: DEFAULT_TENANT,
-    lexemes: analysed.lexemes,
-    limit: TOP,
-    stats,
-    bm25: DEFAULT_BM25,
-  };
-  // The pass that answered: earlier, shallower passes (if any) are not shown.
+  return { tenant: DEFAULT_TENANT, lexemes: analysed.lexemes, limit: TOP, stats, bm25: DEFAULT_BM25 };
+}
+
+/** How the questions were answered: statements per question, and how many fell back to reading every posting. */
+async function plans(search: SearchRepository, questions: Question[]): Promise<string> {
+  const passes = new Map<number, number>();
+  let exhaustive = 0;
+  for (const question of questions) {
+    const result = await search.search(await requestOf(search, question));
+    passes.set(result.passes, (passes.get(result.passes) ?? 0) + 1);
+    if (result.plan === null) exhaustive++;
+  }
+  const histogram = [...passes.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([count, questionsWith]) => `${count}: ${questionsWith}`)
+    .join(', ');
+  return `statements per question (count: questions) ${histogram}; answered by reading every posting: ${exhaustive}`;
+}
+
+async function explain(
+  dataSource: DataSource,
+  search: SearchRepository,
+  question: Question,
+): Promise<string> {
+  const request = await requestOf(search, question);
+  // The statement that answered: earlier passes (if any) are not shown.
   const { plan } = await search.search(request);
   const statement = searchStatement(request, plan);
   const rows = await dataSource.query<{ 'QUERY PLAN': string }[]>(
@@ -247,6 +263,7 @@ async function main(): Promise<void> {
       `  top ${TOP} identical to exhaustive on ${questions.length - differ}/${questions.length} questions` +
         (differ > 0 ? ` (${onlyTies} of the ${differ} others differ only in the order of equal scores)` : ''),
     );
+    out(`  ${await plans(search, questions)}`);
     const median = [...prunedRun].sort((a, b) => a.ms - b.ms)[Math.floor(prunedRun.length / 2)];
     out(`EXPLAIN (ANALYZE, BUFFERS), pruned, median question "${median.question.text}":`);
     out(await explain(dataSource, search, median.question));
