@@ -21,6 +21,8 @@ import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { registerInFlightLimit } from './overload/in-flight-limit.js';
 import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
+import { installCachedAnswers } from './query/cached-answers.js';
+import { QueryService } from './query/query.service.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 /**
@@ -96,6 +98,7 @@ export async function createGatewayApp(
   // Before authentication: a shed request costs no key lookup and no Redis call.
   if (config.OVERLOAD_MAX_IN_FLIGHT > 0) registerInFlightLimit(fastify, config.OVERLOAD_MAX_IN_FLIGHT);
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
+  installCachedAnswers(fastify, app.get(QueryService));
   const thresholds = overloadThresholds(config);
   if (thresholds !== undefined) await registerOverloadShedding(fastify, thresholds);
 
