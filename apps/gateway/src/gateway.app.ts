@@ -80,13 +80,16 @@ export async function createGatewayApp(
   await registerQueueDashboard(app, config, logger, { logWhenOff: !clusterWorker });
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: these run on every request, and need no promise.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     setSecurityHeaders(request, reply);
+    done();
   });
   if (config.CORS_ORIGINS.length > 0) await registerCors(app, config.CORS_ORIGINS);
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
+    done(null, payload);
   });
   installHttpMetrics(
     fastify,
