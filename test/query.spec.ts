@@ -131,6 +131,36 @@ describe('POST /query', () => {
     assert.equal(jobsFor('how do i reset my password?'), 1);
   });
 
+  it("answers a hit from this process's memory exactly as the controller answers one from Redis", async () => {
+    const query = `unchanged hit ${randomUUID()}`;
+    const other = await startTestGateway(env.config);
+    try {
+      assert.equal((await ask({ query })).headers.get('x-cache'), 'MISS');
+      // The other process has it in Redis only: the controller answers; then from its own memory.
+      const fromRedis = await ask({ query }, other.baseUrl);
+      const fromMemory = await ask({ query }, other.baseUrl);
+      const varying = new Set([
+        'date',
+        'x-request-id',
+        'x-process-time',
+        'ratelimit-remaining',
+        'content-length',
+      ]);
+      const stable = (response: Response) =>
+        [...response.headers].filter(([name]) => !varying.has(name)).sort(([a], [b]) => a.localeCompare(b));
+      assert.equal(fromRedis.headers.get('x-cache'), 'HIT');
+      assert.deepEqual(stable(fromMemory), stable(fromRedis));
+      const withoutTime = ({ took_ms: _took, ...body }: QueryBody) => body;
+      assert.deepEqual(
+        withoutTime((await fromMemory.json()) as QueryBody),
+        withoutTime((await fromRedis.json()) as QueryBody),
+      );
+      assert.equal(jobsFor(query.toLowerCase()), 1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps top_k and collection in the cache key', async () => {
     const base = { query: 'where are the invoices' };
     assert.equal((await ask(base)).headers.get('x-cache'), 'MISS');

@@ -21,6 +21,8 @@ import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { registerInFlightLimit } from './overload/in-flight-limit.js';
 import { overloadThresholds, registerOverloadShedding } from './overload/overload-shedding.js';
+import { installCachedAnswers } from './query/cached-answers.js';
+import { QueryService } from './query/query.service.js';
 
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 /**
@@ -78,13 +80,16 @@ export async function createGatewayApp(
   await registerQueueDashboard(app, config, logger, { logWhenOff: !clusterWorker });
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: these run on every request, and need no promise.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     setSecurityHeaders(request, reply);
+    done();
   });
   if (config.CORS_ORIGINS.length > 0) await registerCors(app, config.CORS_ORIGINS);
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
+    done(null, payload);
   });
   installHttpMetrics(
     fastify,
@@ -96,6 +101,7 @@ export async function createGatewayApp(
   // Before authentication: a shed request costs no key lookup and no Redis call.
   if (config.OVERLOAD_MAX_IN_FLIGHT > 0) registerInFlightLimit(fastify, config.OVERLOAD_MAX_IN_FLIGHT);
   installEarlyAuthentication(fastify, app.get(ApiKeyGuard));
+  installCachedAnswers(fastify, app.get(QueryService));
   const thresholds = overloadThresholds(config);
   if (thresholds !== undefined) await registerOverloadShedding(fastify, thresholds);
 

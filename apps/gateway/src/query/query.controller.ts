@@ -23,6 +23,7 @@ import {
   type QueryRequestBody,
 } from './query.dto.js';
 import { RequireScope } from '../auth/require-scope.js';
+import { JSON_CONTENT_TYPE, queryResponseJson, tookMs } from './query-response.js';
 import { QueryService } from './query.service.js';
 
 @ApiTags('query')
@@ -58,25 +59,20 @@ export class QueryController {
     @CurrentKey() key: AuthenticatedKey,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<QueryResponseDto> {
+  ): Promise<string> {
     const query = body.query.trim();
     if (query.length === 0 || query.length > MAX_QUERY_LENGTH) {
       throw new BadRequestException(`query: must be 1 to ${MAX_QUERY_LENGTH} characters after trimming`);
     }
-    const { value, cached } = await this.queries.answer(
+    const { members, cached } = await this.queries.answer(
       key.tenant,
       query,
       body.top_k,
       body.collection ?? null,
       request.id,
     );
-    void reply.header('x-cache', cached ? 'HIT' : 'MISS');
-    return {
-      query,
-      answer: value.answer,
-      sources: value.sources,
-      cached,
-      took_ms: Math.round(reply.elapsedTime * 100) / 100,
-    };
+    // The body is QueryResponseDto, written as text around the cached answer's JSON.
+    void reply.header('x-cache', cached ? 'HIT' : 'MISS').type(JSON_CONTENT_TYPE);
+    return queryResponseJson(query, members, cached, tookMs(reply));
   }
 }

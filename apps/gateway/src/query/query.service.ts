@@ -9,6 +9,7 @@ import { withTimeout } from '../documents/with-timeout.js';
 import { RetryLaterException } from '../http/retry-later.exception.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { normaliseQuery, queryCacheKey, queryJobId, type QueryRequest } from './query-key.js';
+import { answerMembers, storedAnswerMembers } from './query-response.js';
 import { QueryResults } from './query-results.js';
 
 /**
@@ -24,19 +25,21 @@ export interface CachedAnswer {
 }
 
 export interface Answer {
-  value: CachedAnswer;
+  /** The answer's JSON members (query-response.ts), ready to be spliced into the response. */
+  members: string;
   cached: boolean;
 }
 
 /**
  * Answers from the in-process LRU, then Redis, then a query worker. Keys carry the tenant and its
- * corpus version held in memory, so a hit costs no round trip and no re-parse; identical concurrent
- * misses share one flight in this process and one BullMQ job (same job id) across processes.
+ * corpus version held in memory, so a hit costs no round trip and no re-parse (both levels hold
+ * the answer as JSON text); identical concurrent misses share one flight in this process and one
+ * BullMQ job (same job id) across processes.
  */
 @Injectable()
 export class QueryService {
   private readonly logger = new Logger(QueryService.name);
-  private readonly l1: LRUCache<string, CachedAnswer> | undefined;
+  private readonly l1: LRUCache<string, string> | undefined;
   private readonly flights = new Map<string, Promise<Answer>>();
   private readonly ttlS: number;
   /** A hung Redis never refuses the job: give up as a shared-connection command would. */
@@ -58,6 +61,15 @@ export class QueryService {
         : undefined;
   }
 
+  /**
+   * The answer from this process's memory alone, or undefined: what the cached-answer hook serves
+   * before Nest's pipeline (cached-answers.ts). `query` must be trimmed.
+   */
+  fromMemory(tenant: TenantId, query: string, topK: number, collection: string | null): string | undefined {
+    const request: QueryRequest = { query: normaliseQuery(query), topK, collection };
+    return this.l1Hit(queryCacheKey(tenant, this.corpusVersion.current(tenant), request));
+  }
+
   async answer(
     tenant: TenantId,
     query: string,
@@ -69,11 +81,8 @@ export class QueryService {
     const version = this.corpusVersion.current(tenant);
     const key = queryCacheKey(tenant, version, request);
 
-    const hit = this.l1?.get(key);
-    if (hit !== undefined) {
-      this.metrics.queryCacheHits.inc();
-      return { value: hit, cached: true };
-    }
+    const hit = this.l1Hit(key);
+    if (hit !== undefined) return { members: hit, cached: true };
 
     let flight = this.flights.get(key);
     if (flight === undefined) {
@@ -92,6 +101,12 @@ export class QueryService {
     return answer;
   }
 
+  private l1Hit(key: string): string | undefined {
+    const hit = this.l1?.get(key);
+    if (hit !== undefined) this.metrics.queryCacheHits.inc();
+    return hit;
+  }
+
   private async fly(
     tenant: TenantId,
     key: string,
@@ -104,10 +119,10 @@ export class QueryService {
       this.logger.warn(`query cache read failed: ${error.message}`);
       return null;
     });
-    if (stored !== null) {
-      const value = JSON.parse(stored) as CachedAnswer;
-      this.l1?.set(key, value);
-      return { value, cached: true };
+    const storedMembers = stored === null ? undefined : storedAnswerMembers(stored);
+    if (storedMembers !== undefined) {
+      this.l1?.set(key, storedMembers);
+      return { members: storedMembers, cached: true };
     }
 
     const jobId = queryJobId(key);
@@ -133,11 +148,11 @@ export class QueryService {
       this.logger.warn(`query enqueue failed: ${(error as Error).message}`);
     }
     const { answer, sources } = await result;
-    const value: CachedAnswer = { answer, sources };
-    this.l1?.set(key, value);
+    const members = answerMembers({ answer, sources });
+    this.l1?.set(key, members);
     void this.redis
-      .set(RedisKey.QueryCache(key), JSON.stringify(value), 'EX', this.ttlS)
+      .set(RedisKey.QueryCache(key), `{${members}}`, 'EX', this.ttlS)
       .catch((error: Error) => this.logger.warn(`query cache write failed: ${error.message}`));
-    return { value, cached: false };
+    return { members, cached: false };
   }
 }
