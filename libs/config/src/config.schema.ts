@@ -61,7 +61,13 @@ export const configSchema = z.object({
   QUERY_CACHE_TTL_S: int(1).default(300),
   QUERY_CACHE_L1_ENTRIES: int(0).default(10_000),
 
+  /** Extraction threads per ingest worker process: documents parsed and chunked at once. */
   INGEST_CONCURRENCY: int(1, 64).default(2),
+  /**
+   * Ingest jobs one worker process holds at once; their Postgres writes are grouped, up to this
+   * many documents per statement or transaction (ADR 0027). 1: one document at a time.
+   */
+  INGEST_BATCH_SIZE: int(1, 1000).default(128),
   INGEST_ATTEMPTS: int(1, 20).default(3),
   INGEST_LOCK_DURATION_MS: int(5_000, 600_000).default(60_000),
   QUERY_CONCURRENCY: int(1, 256).default(16),

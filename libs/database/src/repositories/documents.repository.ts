@@ -25,6 +25,20 @@ export interface DocumentListFilter {
   after?: { createdAt: Date; id: string };
 }
 
+/** A document named with its tenant: every batch call matches on both. */
+export interface DocumentRef {
+  tenant: TenantId;
+  id: string;
+}
+
+/** What an ingest attempt reads of a document, from `claimForIngest`. */
+export interface ClaimedDocument {
+  mimeType: string;
+  metadata: Record<string, unknown>;
+  /** The raw upload; null when it is missing. */
+  body: Buffer | null;
+}
+
 /** Statuses of a document that is still waiting for its index and so must have an ingest job. */
 const PENDING_STATUSES: DocumentStatus[] = [DocumentStatus.Queued, DocumentStatus.Processing];
 
@@ -131,28 +145,29 @@ export class DocumentsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async loadContent(tenant: TenantId, id: string): Promise<Buffer | null> {
-    const rows: { body: Buffer }[] = await this.dataSource.query(
-      `SELECT c.body FROM document_contents c JOIN documents d ON d.id = c.document_id
-       WHERE d.tenant = $1 AND d.id = $2`,
-      [tenant, id],
-    );
-    return rows[0]?.body ?? null;
-  }
-
-  /** Marks the start of an attempt; returns false when the document no longer exists (deleted meanwhile). */
-  async markProcessing(tenant: TenantId, id: string): Promise<boolean> {
-    const result = await this.dataSource
-      .getRepository(DocumentEntity)
-      .update(
-        { tenant, id },
-        { status: DocumentStatus.Processing, progress: 0, error: null, attempts: () => 'attempts + 1' },
+  /**
+   * Starts an ingest attempt for each document and reads what it needs, in one statement for the
+   * whole group: marks it `processing` (progress 10: loaded, attempts + 1) and returns its type,
+   * metadata and upload. A document deleted meanwhile is absent from the answer; one whose upload
+   * is missing comes with `body: null`.
+   */
+  async claimForIngest(documents: readonly DocumentRef[]): Promise<Map<string, ClaimedDocument>> {
+    const rows: { id: string; mime_type: string; metadata: Record<string, unknown>; body: Buffer | null }[] =
+      await this.dataSource.query(
+        `WITH claimed AS (
+           UPDATE documents d
+           SET status = $3, progress = 10, error = NULL, attempts = d.attempts + 1, updated_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS w(id, tenant)
+           WHERE d.id = w.id AND d.tenant = w.tenant
+           RETURNING d.id, d.mime_type, d.metadata
+         )
+         SELECT c.id, c.mime_type, c.metadata, u.body
+         FROM claimed c LEFT JOIN document_contents u ON u.document_id = c.id`,
+        [documents.map((document) => document.id), documents.map((document) => document.tenant), DocumentStatus.Processing],
       );
-    return (result.affected ?? 0) > 0;
-  }
-
-  async updateProgress(tenant: TenantId, id: string, progress: number): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ tenant, id }, { progress });
+    return new Map(
+      rows.map((row) => [row.id, { mimeType: row.mime_type, metadata: row.metadata, body: row.body }]),
+    );
   }
 
   /**
