@@ -47,6 +47,10 @@ export const configSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(2_000),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  /** Body limit of POST /documents/batch (NDJSON); each document in it is still at most MAX_UPLOAD_BYTES. */
+  MAX_BATCH_UPLOAD_BYTES: int(1).default(32 * 1024 * 1024),
+  /** Documents (NDJSON lines) one POST /documents/batch may carry. */
+  MAX_BATCH_DOCUMENTS: int(1, 10_000).default(1000),
   /** A client must send its complete request headers within this time (slowloris); 408 after. */
   HEADERS_TIMEOUT_MS: int(1_000).default(15_000),
   /** A client must send its complete request, body included, within this time; 408 after. Enough for MAX_UPLOAD_BYTES at ~1 Mbit/s. */
