@@ -13,27 +13,29 @@ interface Entry<I, R> {
 /**
  * Group commit: callers submit one item each; whatever arrived while the previous group was
  * running goes out as the next group (at most `maxGroup` items), so a lone item waits for no timer
- * and a burst shares one round trip. One group runs at a time, which is what lets the next one
- * fill. Each caller gets its own item's outcome; a runner that throws fails every item of its group.
+ * and a burst shares one round trip. At most `maxRunning` groups run at once (one by default),
+ * which is what lets the next one fill. Each caller gets its own item's outcome; a runner that
+ * throws fails every item of its group.
  */
 export class GroupCommit<I, R> {
   private readonly pending: Entry<I, R>[] = [];
-  private running = false;
+  private running = 0;
 
   constructor(
     private readonly run: GroupRunner<I, R>,
     private readonly maxGroup: number,
+    private readonly maxRunning = 1,
   ) {}
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.running) void this.drain();
+      if (this.running < this.maxRunning) void this.drain();
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
+    this.running++;
     // Items submitted in the same tick as the first join its group.
     await Promise.resolve();
     while (this.pending.length > 0) {
@@ -50,7 +52,7 @@ export class GroupCommit<I, R> {
         for (const entry of group) entry.reject(error);
       }
     }
-    this.running = false;
+    this.running--;
   }
 }
 

@@ -12,6 +12,13 @@ import {
 import { GroupCommit, withFallback } from './group-commit.js';
 
 /**
+ * Chunk-writing transactions one worker runs at once: inserting postings is Postgres CPU, and a
+ * second transaction lets it use a second core while the first commits. More would only split
+ * the groups. (The corpus_stats triggers lock their rows in key order: no deadlock between them.)
+ */
+const WRITE_GROUPS_IN_FLIGHT = 2;
+
+/**
  * The ingest worker's two Postgres steps, each shared by every job in hand (ADR 0027): starting
  * the attempt (mark `processing`, read the upload) and writing the chunks. Jobs that reach a step
  * while the previous group is in flight go together in the next one: one statement (claims) or
@@ -45,6 +52,7 @@ export class IngestBatches {
         (group) => chunkIndex.replaceChunks(group.tenant, group.documentId, group.chunks),
       ),
       config.INGEST_BATCH_SIZE,
+      WRITE_GROUPS_IN_FLIGHT,
     );
   }
 
