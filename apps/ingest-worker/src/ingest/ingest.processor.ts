@@ -16,6 +16,8 @@ import { IngestDocumentService } from './ingest-document.service.js';
 
 export type IngestJob = Job<IngestDocumentPayload, IngestDocumentResult>;
 
+/** A finished job's progress; the document's own is written with its grouped steps (ADR 0027). */
+const JOB_DONE_PROGRESS = 100;
 /** How long a job waits when Postgres could not be reached, before it tries again. */
 const DATABASE_RETRY_DELAY_MS = 2_000;
 
@@ -60,7 +62,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     log.info('ingesting document');
     try {
       const chunkCount = await this.ingest.ingest(tenant, documentId);
-      await job.updateProgress(100);
+      await job.updateProgress(JOB_DONE_PROGRESS);
       const durationMs = Math.round(performance.now() - started);
       if (chunkCount === null) log.info({ durationMs }, 'document was deleted; nothing to index');
       else log.info({ chunkCount, durationMs }, 'document indexed');
