@@ -39,6 +39,7 @@ describe('ingest worker', () => {
       CHUNK_OVERLAP: '80',
       INGEST_ATTEMPTS: '3',
       INGEST_CONCURRENCY: '3',
+      INGEST_BATCH_SIZE: '6',
     });
     harness = await IngestHarness.start(env.config);
     // A real Postgres error on chunk insert for listed documents, through their `failing_attempts`-th
@@ -94,7 +95,9 @@ describe('ingest worker', () => {
   it('runs the worker with the concurrency and lock duration of the queue settings table', () => {
     const { worker } = harness.app.get(IngestProcessor, { strict: false });
     const settings = queueSettings(env.config)[QueueName.Ingest];
-    assert.equal(worker.concurrency, 3);
+    // Jobs in hand (INGEST_BATCH_SIZE), not extraction threads (INGEST_CONCURRENCY).
+    assert.equal(settings.concurrency, 6);
+    assert.equal(worker.concurrency, settings.concurrency);
     assert.equal(worker.opts.lockDuration, settings.lockDurationMs);
     assert.equal(worker.isRunning(), true);
   });

@@ -16,7 +16,10 @@ interface OpenApi {
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 /** API.md, "Tenants and scopes": the scope each protected route needs, and a request that exercises it. */
-const ROUTES: Record<string, { scope: Scope; path: string; body?: unknown; allowed: number }> = {
+const ROUTES: Record<
+  string,
+  { scope: Scope; path: string; body?: unknown; contentType?: string; allowed: number }
+> = {
   'GET /documents': { scope: Scope.DocumentsRead, path: '/documents', allowed: 200 },
   'GET /documents/{id}': { scope: Scope.DocumentsRead, path: `/documents/${UNKNOWN_ID}`, allowed: 404 },
   'POST /documents': {
@@ -24,6 +27,13 @@ const ROUTES: Record<string, { scope: Scope; path: string; body?: unknown; allow
     path: '/documents',
     body: { title: 'Scoped', content: 'written with the write scope' },
     allowed: 202,
+  },
+  'POST /documents/batch': {
+    scope: Scope.DocumentsWrite,
+    path: '/documents/batch',
+    body: '{"title": "Scoped", "content": "written in a batch with the write scope"}',
+    contentType: 'application/x-ndjson',
+    allowed: 200,
   },
   'DELETE /documents/{id}': { scope: Scope.DocumentsWrite, path: `/documents/${UNKNOWN_ID}`, allowed: 404 },
   'POST /query': { scope: Scope.Query, path: '/query', body: { query: 'reset password' }, allowed: 200 },
@@ -58,7 +68,7 @@ describe('API key scopes', () => {
       method,
       headers: {
         authorization: `Bearer ${token}`,
-        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(payload === undefined ? {} : { 'content-type': spec?.contentType ?? 'application/json' }),
       },
       body:
         payload === undefined ? undefined : typeof payload === 'string' ? payload : JSON.stringify(payload),

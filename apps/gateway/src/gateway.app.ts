@@ -8,6 +8,7 @@ import type { AppConfig } from '#libs/config';
 import { createLogger, NestPinoLogger, tenantLabeler } from '#libs/observability';
 import { redisTransportOptions } from '#libs/redis';
 import { registerMultipart } from './documents/multipart.js';
+import { registerNdjson } from './documents/ndjson.js';
 import { registerCors } from './http/cors.js';
 import { registerQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
@@ -76,6 +77,7 @@ export async function createGatewayApp(
     },
   );
   await registerMultipart(app, config);
+  registerNdjson(app, config);
   // In a cluster the primary says once that the dashboard is off, rather than every worker.
   await registerQueueDashboard(app, config, logger, { logWhenOff: !clusterWorker });
 

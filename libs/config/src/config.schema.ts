@@ -47,6 +47,10 @@ export const configSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(2_000),
 
   MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  /** Body limit of POST /documents/batch (NDJSON); each document in it is still at most MAX_UPLOAD_BYTES. */
+  MAX_BATCH_UPLOAD_BYTES: int(1).default(32 * 1024 * 1024),
+  /** Documents (NDJSON lines) one POST /documents/batch may carry. */
+  MAX_BATCH_DOCUMENTS: int(1, 10_000).default(1000),
   /** A client must send its complete request headers within this time (slowloris); 408 after. */
   HEADERS_TIMEOUT_MS: int(1_000).default(15_000),
   /** A client must send its complete request, body included, within this time; 408 after. Enough for MAX_UPLOAD_BYTES at ~1 Mbit/s. */
@@ -61,7 +65,13 @@ export const configSchema = z.object({
   QUERY_CACHE_TTL_S: int(1).default(300),
   QUERY_CACHE_L1_ENTRIES: int(0).default(10_000),
 
+  /** Extraction threads per ingest worker process: documents parsed and chunked at once. */
   INGEST_CONCURRENCY: int(1, 64).default(2),
+  /**
+   * Ingest jobs one worker process holds at once; their Postgres writes are grouped, up to this
+   * many documents per statement or transaction (ADR 0027). 1: one document at a time.
+   */
+  INGEST_BATCH_SIZE: int(1, 1000).default(128),
   INGEST_ATTEMPTS: int(1, 20).default(3),
   INGEST_LOCK_DURATION_MS: int(5_000, 600_000).default(60_000),
   QUERY_CONCURRENCY: int(1, 256).default(16),

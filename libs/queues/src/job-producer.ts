@@ -28,4 +28,14 @@ export class JobProducer implements BeforeApplicationShutdown {
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: JobsOptions): Promise<Job> {
     return this.queues[JOB_QUEUE[name]].add(name, payload, options);
   }
+
+  /** Many jobs of one name in one Redis round trip (BullMQ addBulk, atomic). */
+  enqueueMany<N extends JobName>(
+    name: N,
+    jobs: readonly { payload: JobPayload<N>; options?: JobsOptions }[],
+  ): Promise<Job[]> {
+    return this.queues[JOB_QUEUE[name]].addBulk(
+      jobs.map((job) => ({ name, data: job.payload, opts: job.options })),
+    );
+  }
 }

@@ -19,7 +19,9 @@ export interface QueueSettings {
 export function queueSettings(config: AppConfig): { readonly [Q in QueueName]: QueueSettings } {
   return {
     [QueueName.Ingest]: {
-      concurrency: config.INGEST_CONCURRENCY,
+      // Jobs in hand, not threads: most of them wait on a grouped write or on publication
+      // (ADR 0027), and extraction queues for its INGEST_CONCURRENCY threads.
+      concurrency: Math.max(config.INGEST_BATCH_SIZE, config.INGEST_CONCURRENCY),
       // A worker renews its locks every half lock; extraction runs off the event loop (ADR 0016),
       // so renewals keep up. The lock bounds how long a crashed worker's documents wait.
       lockDurationMs: config.INGEST_LOCK_DURATION_MS,

@@ -39,9 +39,15 @@ import { Scope } from '#libs/contracts';
 import type { AuthenticatedKey } from '../auth/authenticated-key.js';
 import { CurrentKey } from '../auth/current-key.decorator.js';
 import { ErrorResponse } from '../http/error-response.dto.js';
-import { CreateDocumentDto, UploadDocumentFormDto } from './dto/document-fields.dto.js';
+import {
+  BatchDocumentLineDto,
+  CreateDocumentDto,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  UploadDocumentFormDto,
+} from './dto/document-fields.dto.js';
 import {
   AcceptedDocumentResponse,
+  BatchUploadResponse,
   DocumentListResponse,
   DocumentResponse,
 } from './dto/document.responses.js';
@@ -49,9 +55,11 @@ import { ListDocumentsQuery } from './dto/list-documents.query.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { DocumentsService } from './documents.service.js';
 import { IngestBacklog } from './ingest-backlog.js';
+import { readBatch } from './batch-reader.js';
 import { readUpload } from './upload-reader.js';
 
-const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+/** Lines refused for the tenant's queued cap: as POST /documents's 429 says. */
+const TENANT_BACKLOG_RETRY_AFTER_S = 1;
 
 const uuidParam = new ParseUUIDPipe({
   exceptionFactory: () => new BadRequestException('id: must be a UUID'),
@@ -166,6 +174,90 @@ export class DocumentsController {
     void reply.header('location', document.status_url);
     if (!created) void reply.status(HttpStatus.OK);
     return document;
+  }
+
+  @Post('batch')
+  @RequireScope(Scope.DocumentsWrite, { beforeBody: true })
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Upload many documents in one request (NDJSON); each line is answered on its own',
+    description:
+      'One JSON object per line, each as the JSON body of POST /documents (title, content, collection, ' +
+      'metadata) plus an optional `idempotency_key`; blank lines are skipped. Valid lines are stored in ' +
+      'one transaction and queued together; a bad line gets its own 4xx in `results` and nothing is ' +
+      `stored for it, without failing the others. At most MAX_BATCH_DOCUMENTS lines and ` +
+      'MAX_BATCH_UPLOAD_BYTES bytes; each content at most MAX_UPLOAD_BYTES. Lines answered 429 (the ' +
+      "tenant's queued cap) may be sent again after Retry-After.",
+    requestBody: {
+      required: true,
+      content: {
+        'application/x-ndjson': {
+          schema: {
+            type: 'string',
+            example: '{"title":"One","content":"First text."}\n{"title":"Two","content":"Second."}',
+          },
+        },
+      },
+    },
+  })
+  @ApiExtraModels(BatchDocumentLineDto)
+  @ApiOkResponse({
+    description: `One result per line (see each line's status); each line is described by ${BatchDocumentLineDto.name}.`,
+    type: BatchUploadResponse,
+    headers: {
+      'Retry-After': {
+        description: 'Present when a line was answered 429: seconds to wait.',
+        schema: { type: 'integer' },
+      },
+      ...RATE_LIMIT_HEADERS,
+    },
+  })
+  @ApiBadRequestResponse({
+    description: 'No document in the body, or an Idempotency-Key header.',
+    type: ErrorResponse,
+  })
+  @ApiForbiddenResponse({
+    description: `The API key lacks the "${Scope.DocumentsWrite}" scope.`,
+    type: ErrorResponse,
+  })
+  @ApiPayloadTooLargeResponse({
+    description: 'Over MAX_BATCH_UPLOAD_BYTES or MAX_BATCH_DOCUMENTS; nothing was stored.',
+    type: ErrorResponse,
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'Content-Type is not application/x-ndjson.',
+    type: ErrorResponse,
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Could not be stored safely, or INGEST_MAX_WAITING documents already wait to be indexed; nothing was stored.',
+    type: ErrorResponse,
+    headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
+  })
+  async uploadBatch(
+    @CurrentKey() key: AuthenticatedKey,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<BatchUploadResponse> {
+    if (idempotencyKey !== undefined) {
+      throw new BadRequestException(
+        'Idempotency-Key: not taken by the batch route; give each line its own idempotency_key',
+      );
+    }
+    await this.backlog.assertRoom();
+    const lines = await readBatch(request, {
+      maxDocumentBytes: this.config.MAX_UPLOAD_BYTES,
+      maxDocuments: this.config.MAX_BATCH_DOCUMENTS,
+    });
+    const response = await this.documents.createMany(key.tenant, lines, {
+      apiKeyId: key.id,
+      requestId: request.id,
+    });
+    if (response.results.some((result) => result.status === Number(HttpStatus.TOO_MANY_REQUESTS))) {
+      void reply.header('retry-after', String(TENANT_BACKLOG_RETRY_AFTER_S));
+    }
+    return response;
   }
 
   @Get()

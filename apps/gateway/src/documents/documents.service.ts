@@ -8,8 +8,11 @@ import { DocumentsRepository, type DocumentEntity, type DocumentListFilter } fro
 import { JobProducer } from '#libs/queues';
 import { RetryLaterException } from '../http/retry-later.exception.js';
 import { decodeCursor, encodeCursor } from './document-cursor.js';
+import type { BatchLine } from './batch-reader.js';
 import type {
   AcceptedDocumentResponse,
+  BatchLineResult,
+  BatchUploadResponse,
   DocumentListResponse,
   DocumentResponse,
   DocumentSummary,
@@ -120,6 +123,84 @@ export class DocumentsService {
         collection: document.collection,
         status_url: statusUrl(document.id),
       },
+    };
+  }
+
+  /**
+   * The batch route's `create`: stores every valid line in one transaction, then queues their
+   * jobs in one Redis round trip. The same promises hold for each line: once this answers 202 for
+   * it, it is in Postgres (the reconciler queues it if the enqueue was lost). Lines refused by the
+   * tenant's cap are 429 with nothing stored; invalid lines keep the 4xx they came with.
+   */
+  async createMany(
+    tenant: TenantId,
+    lines: readonly BatchLine[],
+    context: Omit<UploadContext, 'idempotencyKey'>,
+  ): Promise<BatchUploadResponse> {
+    const valid = lines.filter((line) => 'upload' in line);
+    const uploads = valid.map(({ upload, idempotencyKey }) => ({
+      input: {
+        id: randomUUID(),
+        collection: upload.collection,
+        title: upload.title,
+        sizeBytes: upload.body.length,
+        mimeType: upload.mimeType,
+        contentSha256: createHash('sha256').update(upload.body).digest('hex'),
+        metadata: upload.metadata,
+        idempotencyKey,
+        apiKeyId: context.apiKeyId,
+      },
+      body: upload.body,
+    }));
+    const outcomes =
+      uploads.length === 0
+        ? []
+        : await unavailableOnFailure(
+            this.documents.createQueuedMany(tenant, uploads, this.maxQueuedPerTenant),
+            'nothing was stored',
+          );
+    const created: string[] = [];
+    let next = 0;
+    const results = lines.map((line): BatchLineResult => {
+      if (!('upload' in line)) return { line: line.line, status: line.status, message: line.message };
+      const outcome = outcomes[next++];
+      if (outcome?.kind === 'created') {
+        created.push(outcome.id);
+        return { line: line.line, status: 202, id: outcome.id, status_url: statusUrl(outcome.id) };
+      }
+      if (outcome?.kind === 'repeat') {
+        const { id } = outcome.document;
+        return { line: line.line, status: 200, id, status_url: statusUrl(id) };
+      }
+      return {
+        line: line.line,
+        status: 429,
+        message: `ingest backlog: this tenant already has ${this.maxQueuedPerTenant} documents queued (INGEST_MAX_QUEUED_PER_TENANT); nothing was stored for this line`,
+      };
+    });
+    if (created.length > 0) {
+      this.listCache.clear();
+      await withTimeout(
+        this.jobs.enqueueMany(
+          JobName.IngestDocument,
+          created.map((id) => ({
+            payload: { tenant, documentId: id, requestId: context.requestId },
+            options: { jobId: id },
+          })),
+        ),
+        REDIS_SIDE_EFFECT_TIMEOUT_MS,
+        'enqueue',
+      ).catch((error: Error) =>
+        this.logger.warn(
+          `${created.length} documents stored but not queued (the reconciler will queue them): ${error.message}`,
+        ),
+      );
+    }
+    return {
+      accepted: created.length,
+      repeated: results.filter((result) => result.status === 200).length,
+      rejected: results.filter((result) => result.status >= 400).length,
+      results,
     };
   }
 

@@ -6,6 +6,7 @@ import { DocumentsRepository } from '#libs/database';
 import type { Logger } from '#libs/observability';
 import { configuredProcessor } from '#libs/queues';
 import { DocumentExtraction } from '../extraction/document-extraction.service.js';
+import { IngestBatches } from './ingest-batches.js';
 import { IngestDocumentService } from './ingest-document.service.js';
 import { IndexPublisher } from './index-publisher.js';
 import { INGEST_LOGGER } from './ingest-logger.js';
@@ -33,6 +34,7 @@ export class IngestModule {
         { provide: INGEST_LOGGER, useValue: logger },
         DocumentExtraction,
         IndexPublisher,
+        IngestBatches,
         IngestDocumentService,
         IngestReconciler,
         {

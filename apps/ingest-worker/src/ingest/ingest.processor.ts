@@ -12,10 +12,12 @@ import { CorpusEvents } from '#libs/corpus';
 import { DocumentsRepository, isDatabaseUnavailable } from '#libs/database';
 import { disconnectWhileRedisIsDown } from '#libs/queues';
 import type { Logger } from '#libs/observability';
-import { IngestDocumentService, IngestStep } from './ingest-document.service.js';
+import { IngestDocumentService } from './ingest-document.service.js';
 
 export type IngestJob = Job<IngestDocumentPayload, IngestDocumentResult>;
 
+/** A finished job's progress; the document's own is written with its grouped steps (ADR 0027). */
+const JOB_DONE_PROGRESS = 100;
 /** How long a job waits when Postgres could not be reached, before it tries again. */
 const DATABASE_RETRY_DELAY_MS = 2_000;
 
@@ -59,13 +61,8 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     });
     log.info('ingesting document');
     try {
-      const chunkCount = await this.ingest.ingest(tenant, documentId, async (percent) => {
-        await Promise.all([
-          job.updateProgress(percent),
-          this.documents.updateProgress(tenant, documentId, percent),
-        ]);
-      });
-      await job.updateProgress(IngestStep.Indexed);
+      const chunkCount = await this.ingest.ingest(tenant, documentId);
+      await job.updateProgress(JOB_DONE_PROGRESS);
       const durationMs = Math.round(performance.now() - started);
       if (chunkCount === null) log.info({ durationMs }, 'document was deleted; nothing to index');
       else log.info({ chunkCount, durationMs }, 'document indexed');

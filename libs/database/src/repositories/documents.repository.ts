@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, IsNull } from 'typeorm';
+import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { DocumentStatus, type TenantId } from '#libs/contracts';
 import { DocumentContentEntity } from '../entities/document-content.entity.js';
 import { DocumentEntity } from '../entities/document.entity.js';
@@ -23,6 +23,29 @@ export interface DocumentListFilter {
   limit: number;
   /** Position after which to continue, from the previous page. */
   after?: { createdAt: Date; id: string };
+}
+
+/** One upload's fate in `createQueuedMany`. */
+export type BatchOutcome =
+  { kind: 'created'; id: string } | { kind: 'repeat'; document: DocumentEntity } | { kind: 'full' };
+
+/** An idempotency key is scoped by the API key that used it (null: no API key). */
+function keyOf(input: Pick<NewDocument, 'apiKeyId' | 'idempotencyKey'>): string {
+  return input.idempotencyKey === null ? '' : JSON.stringify([input.apiKeyId, input.idempotencyKey]);
+}
+
+/** A document named with its tenant: every batch call matches on both. */
+export interface DocumentRef {
+  tenant: TenantId;
+  id: string;
+}
+
+/** What an ingest attempt reads of a document, from `claimForIngest`. */
+export interface ClaimedDocument {
+  mimeType: string;
+  metadata: Record<string, unknown>;
+  /** The raw upload; null when it is missing. */
+  body: Buffer | null;
 }
 
 /** Statuses of a document that is still waiting for its index and so must have an ingest job. */
@@ -99,6 +122,110 @@ export class DocumentsRepository {
     });
   }
 
+  /**
+   * `createQueued` for many uploads in one transaction (POST /documents/batch). Each upload gets
+   * its own outcome, in order: `created` (stored), `repeat` (its idempotency key was already used
+   * by this API key: the earlier document, nothing stored) or `full` (the tenant's queued cap was
+   * reached: nothing stored). The cap leaves room for the first uploads of the batch and refuses
+   * the rest; like `createQueued`'s it is soft, exceeded by at most the uploads in flight.
+   */
+  async createQueuedMany(
+    tenant: TenantId,
+    uploads: readonly { input: NewDocument; body: Buffer }[],
+    maxQueued: number,
+  ): Promise<BatchOutcome[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const earlier = await this.findByIdempotencyKeys(manager, tenant, uploads);
+      const fresh = uploads.filter(({ input }) => !earlier.has(keyOf(input)));
+      let room = fresh.length;
+      if (maxQueued > 0) {
+        // Counting at most `maxQueued` rows, on documents_queued_tenant_idx.
+        const [queued]: { count: number }[] = await manager.query(
+          `SELECT count(*)::int AS count
+           FROM (SELECT 1 FROM documents WHERE tenant = $1 AND status = $2 LIMIT $3) AS q`,
+          [tenant, DocumentStatus.Queued, maxQueued],
+        );
+        room = Math.max(0, Math.min(room, maxQueued - (queued?.count ?? 0)));
+      }
+      const candidates = fresh.slice(0, room);
+      // DO NOTHING only on the (tenant, api_key_id, idempotency_key) unique index: ids are fresh
+      // UUIDs. It also drops a key repeated within the batch, and one a concurrent upload took.
+      const inserted: { id: string }[] =
+        candidates.length === 0
+          ? []
+          : await manager.query(
+              `INSERT INTO documents (id, collection, title, status, size_bytes, mime_type, content_sha256, metadata,
+                                      idempotency_key, api_key_id, tenant)
+               SELECT d.id, d.collection, d.title, $2, d.size_bytes, d.mime_type, d.content_sha256, d.metadata,
+                      d.idempotency_key, d.api_key_id, $3
+               FROM jsonb_to_recordset($1::jsonb) AS d(
+                      id uuid, collection text, title text, size_bytes int, mime_type text, content_sha256 text,
+                      metadata jsonb, idempotency_key text, api_key_id uuid)
+               ON CONFLICT DO NOTHING
+               RETURNING id`,
+              [
+                JSON.stringify(
+                  candidates.map(({ input }) => ({
+                    id: input.id,
+                    collection: input.collection,
+                    title: input.title,
+                    size_bytes: input.sizeBytes,
+                    mime_type: input.mimeType,
+                    content_sha256: input.contentSha256,
+                    metadata: input.metadata,
+                    idempotency_key: input.idempotencyKey,
+                    api_key_id: input.apiKeyId,
+                  })),
+                ),
+                DocumentStatus.Queued,
+                tenant,
+              ],
+            );
+      const created = new Set(inserted.map((row) => row.id));
+      const stored = candidates.filter(({ input }) => created.has(input.id));
+      if (stored.length > 0) {
+        await manager.query(
+          `INSERT INTO document_contents (document_id, body) SELECT * FROM unnest($1::uuid[], $2::bytea[])`,
+          [stored.map(({ input }) => input.id), stored.map(({ body }) => body)],
+        );
+      }
+      // Keys that were taken while we inserted (within the batch or by a concurrent upload).
+      const lost = candidates.filter(({ input }) => !created.has(input.id) && input.idempotencyKey !== null);
+      const taken = await this.findByIdempotencyKeys(manager, tenant, lost);
+      const toldToWait = new Set(fresh.slice(room).map(({ input }) => input.id));
+      return uploads.map(({ input }): BatchOutcome => {
+        if (created.has(input.id)) return { kind: 'created', id: input.id };
+        const repeat = earlier.get(keyOf(input)) ?? taken.get(keyOf(input));
+        if (repeat !== undefined) return { kind: 'repeat', document: repeat };
+        if (toldToWait.has(input.id)) return { kind: 'full' };
+        // Only a key repeated or taken can lose the insert, and it is then found above.
+        throw new Error(`document ${input.id} was neither stored nor found by its idempotency key`);
+      });
+    });
+  }
+
+  /** The documents already holding the uploads' idempotency keys (for their API keys), by `keyOf`. */
+  private async findByIdempotencyKeys(
+    manager: EntityManager,
+    tenant: TenantId,
+    uploads: readonly { input: NewDocument }[],
+  ): Promise<Map<string, DocumentEntity>> {
+    const keyed = uploads.filter(({ input }) => input.idempotencyKey !== null);
+    if (keyed.length === 0) return new Map();
+    const found = await manager
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .where('d.tenant = :tenant', { tenant })
+      .andWhere('d.idempotency_key IN (:...keys)', { keys: keyed.map(({ input }) => input.idempotencyKey) })
+      .getMany();
+    return new Map(
+      found.map((document) => [
+        keyOf({ apiKeyId: document.apiKeyId, idempotencyKey: document.idempotencyKey }),
+        document,
+      ]),
+    );
+  }
+
   findById(tenant: TenantId, id: string): Promise<DocumentEntity | null> {
     return this.dataSource.getRepository(DocumentEntity).findOneBy({ tenant, id });
   }
@@ -131,28 +258,33 @@ export class DocumentsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async loadContent(tenant: TenantId, id: string): Promise<Buffer | null> {
-    const rows: { body: Buffer }[] = await this.dataSource.query(
-      `SELECT c.body FROM document_contents c JOIN documents d ON d.id = c.document_id
-       WHERE d.tenant = $1 AND d.id = $2`,
-      [tenant, id],
-    );
-    return rows[0]?.body ?? null;
-  }
-
-  /** Marks the start of an attempt; returns false when the document no longer exists (deleted meanwhile). */
-  async markProcessing(tenant: TenantId, id: string): Promise<boolean> {
-    const result = await this.dataSource
-      .getRepository(DocumentEntity)
-      .update(
-        { tenant, id },
-        { status: DocumentStatus.Processing, progress: 0, error: null, attempts: () => 'attempts + 1' },
+  /**
+   * Starts an ingest attempt for each document and reads what it needs, in one statement for the
+   * whole group: marks it `processing` (progress 10: loaded, attempts + 1) and returns its type,
+   * metadata and upload. A document deleted meanwhile is absent from the answer; one whose upload
+   * is missing comes with `body: null`.
+   */
+  async claimForIngest(documents: readonly DocumentRef[]): Promise<Map<string, ClaimedDocument>> {
+    const rows: { id: string; mime_type: string; metadata: Record<string, unknown>; body: Buffer | null }[] =
+      await this.dataSource.query(
+        `WITH claimed AS (
+           UPDATE documents d
+           SET status = $3, progress = 10, error = NULL, attempts = d.attempts + 1, updated_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS w(id, tenant)
+           WHERE d.id = w.id AND d.tenant = w.tenant
+           RETURNING d.id, d.mime_type, d.metadata
+         )
+         SELECT c.id, c.mime_type, c.metadata, u.body
+         FROM claimed c LEFT JOIN document_contents u ON u.document_id = c.id`,
+        [
+          documents.map((document) => document.id),
+          documents.map((document) => document.tenant),
+          DocumentStatus.Processing,
+        ],
       );
-    return (result.affected ?? 0) > 0;
-  }
-
-  async updateProgress(tenant: TenantId, id: string, progress: number): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ tenant, id }, { progress });
+    return new Map(
+      rows.map((row) => [row.id, { mimeType: row.mime_type, metadata: row.metadata, body: row.body }]),
+    );
   }
 
   /**

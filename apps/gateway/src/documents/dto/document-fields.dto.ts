@@ -107,3 +107,19 @@ export class UploadDocumentFormDto {
   })
   metadata?: string;
 }
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/** One line of `POST /documents/batch`: a JSON upload, with its own idempotency key. */
+export class BatchDocumentLineDto extends CreateDocumentDto {
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: MAX_IDEMPOTENCY_KEY_LENGTH,
+    description:
+      'Like the Idempotency-Key header of POST /documents: repeating it with the same API key answers the first document (200) and stores nothing.',
+  })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @Length(1, MAX_IDEMPOTENCY_KEY_LENGTH, { message: `must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
+  idempotency_key?: string;
+}
