@@ -214,13 +214,14 @@ async function sizes(dataSource: DataSource): Promise<string> {
   const [row] = await dataSource.query<Record<string, string>[]>(`
     SELECT pg_size_pretty(pg_database_size(current_database())) AS database,
            pg_size_pretty(pg_total_relation_size('chunk_terms')) AS postings,
-           pg_size_pretty(pg_relation_size('chunk_terms_impact_idx')) AS impact_index,
+           pg_size_pretty(pg_total_relation_size('term_df')) AS term_df,
+           pg_size_pretty(pg_relation_size('chunks_tsv_idx')) AS gin,
            pg_size_pretty(pg_total_relation_size('chunks')) AS chunks,
            (SELECT count(*) FROM chunk_terms)::text AS posting_rows,
            (SELECT count(*) FROM term_df WHERE df > 0)::text AS terms`);
   return (
-    `database ${row.database}; chunk_terms ${row.postings} (${row.posting_rows} postings; impact index ${row.impact_index}); ` +
-    `chunks ${row.chunks}; ${row.terms} distinct terms`
+    `database ${row.database}; chunk_terms ${row.postings} (${row.posting_rows} postings); ` +
+    `chunks ${row.chunks} (GIN index on tsv ${row.gin}); term_df ${row.term_df} (${row.terms} terms)`
   );
 }
 

@@ -135,12 +135,16 @@ export function coveringSql(variant: SearchVariant): string {
       SELECT c.id FROM chunks c
       WHERE c.tenant = $7::text AND c.tsv @@ ${covering} ${collection}
     ),
+    -- LATERAL: each candidate's postings by point reads. A join would let the planner hash every
+    -- posting of the query's terms instead, which is the exhaustive cost this statement avoids.
     scored AS MATERIALIZED (
-      SELECT c.id AS chunk_id, sum(${weight('t.idf', 'p')}) AS score
+      SELECT c.id AS chunk_id, s.score
       FROM candidates c
-      CROSS JOIN terms t
-      JOIN chunk_terms p ON p.tenant = $7::text AND p.lexeme = t.lexeme AND p.chunk_id = c.id
-      GROUP BY c.id
+      CROSS JOIN LATERAL (
+        SELECT sum(${weight('t.idf', 'p')}) AS score
+        FROM terms t
+        JOIN chunk_terms p ON p.tenant = $7::text AND p.lexeme = t.lexeme AND p.chunk_id = c.id
+      ) AS s
     ),
     top AS (
       SELECT chunk_id, score FROM scored

@@ -59,3 +59,38 @@ export function tsqueryOperand(lexeme: string): string {
 export function coveringQuery(sets: readonly string[][]): string {
   return sets.map((set) => `(${set.map(tsqueryOperand).join(' & ')})`).join(' | ');
 }
+
+/** Relative costs measured on this machine at 1M chunks (docs/benchmarks.md), per posting or point read. */
+const COST = {
+  /** Reading and summing one posting of an exhaustive ranking. */
+  exhaustivePosting: 1,
+  /** The GIN index walking one posting of a term in a covering query. */
+  indexPosting: 0.1,
+  /** Scoring one candidate on one term: a point read of its posting. */
+  pointRead: 4,
+};
+
+/**
+ * Whether a covering pass is likely cheaper than reading every posting. Candidates are estimated
+ * as if terms occurred independently (an underestimate for related terms, so the guard errs
+ * toward trying the covering pass); a wrong guess costs time, never the ranking.
+ */
+export function coveringPays(
+  sets: readonly string[][],
+  documentFrequency: ReadonlyMap<string, number>,
+  chunks: number,
+): boolean {
+  const df = (lexeme: string): number => documentFrequency.get(lexeme) ?? 0;
+  const indexed = new Set(sets.flat());
+  const candidates = Math.min(
+    chunks,
+    sets.reduce(
+      (sum, set) => sum + chunks * set.reduce((share, lexeme) => share * (df(lexeme) / chunks), 1),
+      0,
+    ),
+  );
+  const allPostings = [...documentFrequency.values()].reduce((sum, value) => sum + value, 0);
+  const indexPostings = [...indexed].reduce((sum, lexeme) => sum + df(lexeme), 0);
+  const covering = indexPostings * COST.indexPosting + candidates * documentFrequency.size * COST.pointRead;
+  return covering < allPostings * COST.exhaustivePosting;
+}

@@ -6,7 +6,12 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { TenantId } from '#libs/contracts';
 import { impactBoundSlope } from '../ranking/impact-bound.js';
 import { coveringSql, exhaustiveSql, type SearchVariant } from '../ranking/search-statements.js';
-import { coveringQuery, minimalCoverings, type BoundedTerm } from '../ranking/term-coverings.js';
+import {
+  coveringPays,
+  coveringQuery,
+  minimalCoverings,
+  type BoundedTerm,
+} from '../ranking/term-coverings.js';
 import type { TextSearchConfig } from './chunk-index.repository.js';
 
 /** A tenant's corpus figures BM25 needs besides the postings; read rarely and cached by the caller. */
@@ -274,12 +279,13 @@ export class SearchRepository {
     let passes = 0;
     if (request.exhaustive !== true) {
       const terms = await this.boundedTerms(request);
+      const frequencies = new Map(terms.map((term) => [term.lexeme, term.df]));
       const total = terms.reduce((sum, term) => sum + term.ceiling, 0);
       const smallest = Math.min(...terms.map((term) => term.ceiling));
       let theta = total * FIRST_THETA_SHARE;
       while (passes < MAX_COVERING_PASSES && theta > smallest) {
         const sets = minimalCoverings(terms, theta, MAX_COVERING_SETS);
-        if (sets === null) break;
+        if (sets === null || !coveringPays(sets, frequencies, request.stats.chunkCount)) break;
         const plan = { covering: coveringQuery(sets), theta };
         const statement = searchStatement(request, plan);
         const rows = await this.run<HitRow>(statement.name, statement.text, statement.values);
@@ -296,7 +302,7 @@ export class SearchRepository {
   }
 
   /** The query's terms with the most one posting of each can add (term_df, impactBoundSlope). */
-  private async boundedTerms(request: SearchRequest): Promise<BoundedTerm[]> {
+  private async boundedTerms(request: SearchRequest): Promise<(BoundedTerm & { df: number })[]> {
     const rows = await this.run<TermRow>('search_term_bounds', TERM_BOUNDS_SQL, [
       request.tenant,
       request.lexemes,
@@ -306,7 +312,11 @@ export class SearchRepository {
     return rows.map((row) => {
       // The statement computes idf itself; this copy only bounds it, so it is rounded up a hair.
       const idf = Math.log(1 + (n - row.df + 0.5) / (row.df + 0.5)) * (1 + 1e-9);
-      return { lexeme: row.lexeme, ceiling: (idf * (request.bm25.k1 + 1)) / (1 + slope * row.best_key) };
+      return {
+        lexeme: row.lexeme,
+        df: row.df,
+        ceiling: (idf * (request.bm25.k1 + 1)) / (1 + slope * row.best_key),
+      };
     });
   }
 
