@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coveringQuery, minimalCoverings, tsqueryOperand, type BoundedTerm } from './term-coverings.js';
+import {
+  coveringPays,
+  coveringQuery,
+  minimalCoverings,
+  tsqueryOperand,
+  type BoundedTerm,
+} from './term-coverings.js';
 
 /** Every subset of the terms whose ceilings sum to at least theta and which loses that without any one term. */
 function bruteForce(terms: BoundedTerm[], theta: number): string[] {
@@ -65,5 +71,27 @@ describe('coveringQuery', () => {
       `('cell' & 'o''brien') | ('back\\\\slash')`,
     );
     assert.equal(tsqueryOperand('клетка'), `'клетка'`);
+  });
+});
+
+describe('coveringPays', () => {
+  const chunks = 1_000_000;
+
+  it('takes the covering pass when its sets are rare terms that rule out most postings', () => {
+    const df = new Map([
+      ['rare', 150],
+      ['dimension', 15_000],
+      ['show', 300_000],
+    ]);
+    assert.equal(coveringPays([['rare', 'dimension'], ['rare', 'show']], df, chunks), true);
+  });
+
+  it('reads every posting instead when the sets are common terms that many chunks match', () => {
+    const df = new Map([
+      ['cell', 200_000],
+      ['effect', 250_000],
+      ['show', 300_000],
+    ]);
+    assert.equal(coveringPays([['cell', 'effect'], ['cell', 'show'], ['effect', 'show']], df, chunks), false);
   });
 });
