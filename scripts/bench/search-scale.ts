@@ -248,7 +248,7 @@ async function main(): Promise<void> {
     const questions = (await readQuestions(args.data)).filter((question) => test.has(question.id));
     const search = new SearchRepository(dataSource);
     const pruned = new Retriever(search, DEFAULT_BM25);
-    const exhaustive = new Retriever(search, DEFAULT_BM25, { exhaustive: true });
+    const exhaustive = new Retriever(search, DEFAULT_BM25, 'exhaustive');
     // A first pass warms the caches for both (exhaustive ranking reads a superset of the pages,
     // and at a million chunks takes seconds a question, so it runs once).
     await timeAll(pruned, questions);

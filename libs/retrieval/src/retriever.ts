@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { TenantId } from '#libs/contracts';
-import { SearchRepository, type Bm25Parameters, type SearchHit } from '#libs/database';
+import { SearchRepository, type Bm25Parameters, type RankingMode, type SearchHit } from '#libs/database';
 import { CorpusStatsCache } from './corpus-stats-cache.js';
 import { parseQuestion } from './query-parser.js';
 
@@ -38,8 +38,8 @@ export class Retriever {
   constructor(
     private readonly search: SearchRepository,
     private readonly bm25: Bm25Parameters = DEFAULT_BM25,
-    /** Exhaustive ranking, for benchmarks that check pruning against it. */
-    private readonly options: { exhaustive?: boolean } = {},
+    /** How to rank (SearchRequest.ranking); benchmarks compare pruning against exhaustive ranking. */
+    private readonly ranking: RankingMode = 'auto',
   ) {}
 
   async retrieve(request: RetrievalRequest): Promise<Retrieval> {
@@ -62,7 +62,7 @@ export class Retriever {
       phraseQueries: analysed.phraseQueries,
       excludeQuery: analysed.excludeQuery,
       snippets: request.snippets,
-      exhaustive: this.options.exhaustive,
+      ranking: this.ranking,
     });
   }
 

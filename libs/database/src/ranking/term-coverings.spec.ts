@@ -83,7 +83,17 @@ describe('coveringPays', () => {
       ['dimension', 15_000],
       ['show', 300_000],
     ]);
-    assert.equal(coveringPays([['rare', 'dimension'], ['rare', 'show']], df, chunks), true);
+    assert.equal(
+      coveringPays(
+        [
+          ['rare', 'dimension'],
+          ['rare', 'show'],
+        ],
+        df,
+        chunks,
+      ),
+      true,
+    );
   });
 
   it('reads every posting instead when the sets are common terms that many chunks match', () => {
@@ -92,6 +102,38 @@ describe('coveringPays', () => {
       ['effect', 250_000],
       ['show', 300_000],
     ]);
-    assert.equal(coveringPays([['cell', 'effect'], ['cell', 'show'], ['effect', 'show']], df, chunks), false);
+    assert.equal(
+      coveringPays(
+        [
+          ['cell', 'effect'],
+          ['cell', 'show'],
+          ['effect', 'show'],
+        ],
+        df,
+        chunks,
+      ),
+      false,
+    );
+  });
+});
+
+describe('coveringPays on a small corpus', () => {
+  it('reads every posting when there are too few for pruning to win anything', () => {
+    const df = new Map([
+      ['rare', 15],
+      ['dimension', 1_500],
+      ['show', 30_000],
+    ]);
+    assert.equal(
+      coveringPays(
+        [
+          ['rare', 'dimension'],
+          ['rare', 'show'],
+        ],
+        df,
+        100_000,
+      ),
+      false,
+    );
   });
 });

@@ -70,6 +70,15 @@ const COST = {
   pointRead: 4,
 };
 
+/** Below this many postings, reading them all takes tens of milliseconds: nothing to win. */
+const MIN_POSTINGS = 100_000;
+/**
+ * The covering estimate must beat reading every posting by this factor: candidates of related
+ * terms outnumber the independence estimate, and a large covering query costs the index more per
+ * posting than a small one. Both chosen on the scale benchmark (docs/benchmarks.md).
+ */
+const MARGIN = 0.5;
+
 /**
  * Whether a covering pass is likely cheaper than reading every posting. Candidates are estimated
  * as if terms occurred independently (an underestimate for related terms, so the guard errs
@@ -91,6 +100,7 @@ export function coveringPays(
   );
   const allPostings = [...documentFrequency.values()].reduce((sum, value) => sum + value, 0);
   const indexPostings = [...indexed].reduce((sum, lexeme) => sum + df(lexeme), 0);
+  if (allPostings < MIN_POSTINGS) return false;
   const covering = indexPostings * COST.indexPosting + candidates * documentFrequency.size * COST.pointRead;
-  return covering < allPostings * COST.exhaustivePosting;
+  return covering < allPostings * COST.exhaustivePosting * MARGIN;
 }

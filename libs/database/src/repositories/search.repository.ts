@@ -46,6 +46,8 @@ export interface Bm25Parameters {
   b: number;
 }
 
+export type RankingMode = 'auto' | 'covering' | 'exhaustive';
+
 export interface SearchRequest {
   /** Only this tenant's chunks are ranked; document frequencies are counted within it too (ADR 0008). */
   tenant: TenantId;
@@ -58,8 +60,12 @@ export interface SearchRequest {
   excludeQuery?: string | null;
   /** Highlighted excerpts of the returned chunks (skipped by evaluation runs that only rank). */
   snippets?: boolean;
-  /** Read every posting of every term (no pruning): the reference the evaluation checks pruning against. */
-  exhaustive?: boolean;
+  /**
+   * auto (default): covering passes where their estimated cost pays, else every posting.
+   * covering: covering passes whatever the estimate (tests of their exactness on small corpora).
+   * exhaustive: every posting of every term, the reference benchmarks check pruning against.
+   */
+  ranking?: RankingMode;
 }
 
 export interface SearchHit {
@@ -277,7 +283,8 @@ export class SearchRepository {
       return { hits: [], idf: new Map(), plan: null, passes: 0 };
     }
     let passes = 0;
-    if (request.exhaustive !== true) {
+    const mode = request.ranking ?? 'auto';
+    if (mode !== 'exhaustive') {
       const terms = await this.boundedTerms(request);
       const frequencies = new Map(terms.map((term) => [term.lexeme, term.df]));
       const total = terms.reduce((sum, term) => sum + term.ceiling, 0);
@@ -285,7 +292,8 @@ export class SearchRepository {
       let theta = total * FIRST_THETA_SHARE;
       while (passes < MAX_COVERING_PASSES && theta > smallest) {
         const sets = minimalCoverings(terms, theta, MAX_COVERING_SETS);
-        if (sets === null || !coveringPays(sets, frequencies, request.stats.chunkCount)) break;
+        if (sets === null) break;
+        if (mode === 'auto' && !coveringPays(sets, frequencies, request.stats.chunkCount)) break;
         const plan = { covering: coveringQuery(sets), theta };
         const statement = searchStatement(request, plan);
         const rows = await this.run<HitRow>(statement.name, statement.text, statement.values);
