@@ -75,65 +75,54 @@ describe('coveringQuery', () => {
 });
 
 describe('coveringPays', () => {
-  const chunks = 1_000_000;
-
-  it('takes the covering pass when its sets are rare terms that rule out most postings', () => {
-    const df = new Map([
-      ['rare', 150],
-      ['dimension', 15_000],
-      ['show', 300_000],
-    ]);
-    assert.equal(
-      coveringPays(
-        [
-          ['rare', 'dimension'],
-          ['rare', 'show'],
-        ],
-        df,
-        chunks,
-      ),
-      true,
-    );
-  });
-
-  it('reads every posting instead when the sets are common terms that many chunks match', () => {
-    const df = new Map([
-      ['cell', 200_000],
-      ['effect', 250_000],
-      ['show', 300_000],
-    ]);
-    assert.equal(
-      coveringPays(
-        [
-          ['cell', 'effect'],
-          ['cell', 'show'],
-          ['effect', 'show'],
-        ],
-        df,
-        chunks,
-      ),
-      false,
-    );
-  });
-});
-
-describe('coveringPays on a small corpus', () => {
-  it('reads every posting when there are too few for pruning to win anything', () => {
-    const df = new Map([
-      ['rare', 15],
-      ['dimension', 1_500],
-      ['show', 30_000],
-    ]);
-    assert.equal(
-      coveringPays(
-        [
-          ['rare', 'dimension'],
-          ['rare', 'show'],
-        ],
-        df,
-        100_000,
-      ),
-      false,
-    );
-  });
+  const cases: { name: string; df: [string, number][]; sets: string[][]; chunks: number; pays: boolean }[] = [
+    {
+      name: 'takes the covering pass when its sets are rare terms that rule out most postings',
+      df: [
+        ['rare', 150],
+        ['dimension', 15_000],
+        ['show', 300_000],
+      ],
+      sets: [
+        ['rare', 'dimension'],
+        ['rare', 'show'],
+      ],
+      chunks: 1_000_000,
+      pays: true,
+    },
+    {
+      name: 'reads every posting instead when the sets are common terms that many chunks match',
+      df: [
+        ['cell', 200_000],
+        ['effect', 250_000],
+        ['show', 300_000],
+      ],
+      sets: [
+        ['cell', 'effect'],
+        ['cell', 'show'],
+        ['effect', 'show'],
+      ],
+      chunks: 1_000_000,
+      pays: false,
+    },
+    {
+      name: 'reads every posting when there are too few for pruning to win anything',
+      df: [
+        ['rare', 15],
+        ['dimension', 1_500],
+        ['show', 30_000],
+      ],
+      sets: [
+        ['rare', 'dimension'],
+        ['rare', 'show'],
+      ],
+      chunks: 100_000,
+      pays: false,
+    },
+  ];
+  for (const { name, df, sets, chunks, pays } of cases) {
+    it(name, () => {
+      assert.equal(coveringPays(sets, new Map(df), chunks), pays);
+    });
+  }
 });
