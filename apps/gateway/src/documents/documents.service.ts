@@ -4,7 +4,12 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { LRUCache } from 'lru-cache';
 import { CorpusEvents } from '#libs/corpus';
 import { JobName, QueueName, type TenantId } from '#libs/contracts';
-import { DocumentsRepository, type DocumentEntity, type DocumentListFilter } from '#libs/database';
+import {
+  DocumentsRepository,
+  type DocumentEntity,
+  type DocumentListFilter,
+  type NewDocument,
+} from '#libs/database';
 import { JobProducer } from '#libs/queues';
 import { RetryLaterException } from '../http/retry-later.exception.js';
 import { decodeCursor, encodeCursor } from './document-cursor.js';
@@ -73,17 +78,7 @@ export class DocumentsService {
     const stored = await unavailableOnFailure(
       this.documents.createQueued(
         tenant,
-        {
-          id,
-          collection: upload.collection,
-          title: upload.title,
-          sizeBytes: upload.body.length,
-          mimeType: upload.mimeType,
-          contentSha256: createHash('sha256').update(upload.body).digest('hex'),
-          metadata: upload.metadata,
-          idempotencyKey: context.idempotencyKey,
-          apiKeyId: context.apiKeyId,
-        },
+        newDocument(id, upload, context.idempotencyKey, context.apiKeyId),
         upload.body,
         this.maxQueuedPerTenant,
       ),
@@ -139,17 +134,7 @@ export class DocumentsService {
   ): Promise<BatchUploadResponse> {
     const valid = lines.filter((line) => 'upload' in line);
     const uploads = valid.map(({ upload, idempotencyKey }) => ({
-      input: {
-        id: randomUUID(),
-        collection: upload.collection,
-        title: upload.title,
-        sizeBytes: upload.body.length,
-        mimeType: upload.mimeType,
-        contentSha256: createHash('sha256').update(upload.body).digest('hex'),
-        metadata: upload.metadata,
-        idempotencyKey,
-        apiKeyId: context.apiKeyId,
-      },
+      input: newDocument(randomUUID(), upload, idempotencyKey, context.apiKeyId),
       body: upload.body,
     }));
     const outcomes =
@@ -275,6 +260,26 @@ export class DocumentsService {
         hasMore && last !== undefined ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     };
   }
+}
+
+/** The stored row of an upload, single or from a batch line. */
+function newDocument(
+  id: string,
+  upload: Upload,
+  idempotencyKey: string | null,
+  apiKeyId: string | null,
+): NewDocument {
+  return {
+    id,
+    collection: upload.collection,
+    title: upload.title,
+    sizeBytes: upload.body.length,
+    mimeType: upload.mimeType,
+    contentSha256: createHash('sha256').update(upload.body).digest('hex'),
+    metadata: upload.metadata,
+    idempotencyKey,
+    apiKeyId,
+  };
 }
 
 function statusUrl(id: string): string {
