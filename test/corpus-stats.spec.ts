@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_TENANT, parseTenantId, type TenantId } from '#libs/contracts';
 import { ChunkIndexRepository, createDataSource } from '#libs/database';
 import type { DataSource } from 'typeorm';
+import { addIndexedDocument } from './support/indexed-documents.js';
 import { createTestEnvironment, type TestEnvironment } from './support/test-environment.js';
 
 interface StatsRow {
@@ -30,24 +30,10 @@ describe('corpus_stats', () => {
     await env?.cleanup();
   });
 
-  async function addDocument(
+  const addDocument = (
     chunks: { content: string; language: 'english' | 'russian' }[],
     tenant: TenantId = DEFAULT_TENANT,
-  ): Promise<string> {
-    const id = randomUUID();
-    await dataSource.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING`, [tenant]);
-    await dataSource.query(
-      `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
-       VALUES ($1, $2, 'default', '', 'processing', 1, 'text/plain', 'x')`,
-      [id, tenant],
-    );
-    await index.replaceChunks(
-      tenant,
-      id,
-      chunks.map((chunk) => ({ ...chunk, startOffset: 0, endOffset: chunk.content.length })),
-    );
-    return id;
-  }
+  ): Promise<string> => addIndexedDocument(dataSource, { chunks, tenant });
 
   /** The totals the triggers keep must equal a fresh count over `chunks`, per tenant and language. */
   async function assertStatsMatchChunks(): Promise<StatsRow[]> {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_TENANT, parseTenantId, type TenantId } from '#libs/contracts';
@@ -12,6 +11,7 @@ import {
   type SearchResult,
 } from '#libs/database';
 import { DEFAULT_BM25 } from '#libs/retrieval';
+import { addIndexedDocument } from './support/indexed-documents.js';
 import { createTestEnvironment, type TestEnvironment } from './support/test-environment.js';
 
 /** A small deterministic generator, so a failing case can be replayed. */
@@ -37,23 +37,12 @@ describe('pruned BM25 ranking', () => {
   let search: SearchRepository;
   const contents: string[] = [];
 
-  async function addDocument(
+  const addDocument = (
     content: string,
     collection: string,
     tenant: TenantId = DEFAULT_TENANT,
-  ): Promise<string> {
-    const id = randomUUID();
-    await dataSource.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING`, [tenant]);
-    await dataSource.query(
-      `INSERT INTO documents (id, tenant, collection, title, status, size_bytes, mime_type, content_sha256)
-       VALUES ($1, $2, $3, '', 'indexed', 1, 'text/plain', 'x')`,
-      [id, tenant, collection],
-    );
-    await index.replaceChunks(tenant, id, [
-      { content, language: 'english', startOffset: 0, endOffset: content.length },
-    ]);
-    return id;
-  }
+  ): Promise<string> =>
+    addIndexedDocument(dataSource, { chunks: [{ content, language: 'english' }], tenant, collection });
 
   async function stats(tenant: TenantId = DEFAULT_TENANT): Promise<CorpusStats> {
     return search.readCorpusStats(tenant);

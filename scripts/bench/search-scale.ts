@@ -15,7 +15,6 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_TENANT } from '#libs/contracts';
 import {
@@ -28,6 +27,7 @@ import {
 } from '#libs/database';
 import { DEFAULT_BM25, parseQuestion, Retriever } from '#libs/retrieval';
 import {
+  databaseUrlOnEvalServer,
   dropEvalDatabase,
   evalDatabaseUrl,
   loadAbstracts,
@@ -53,27 +53,6 @@ const out = (line: string): void => {
 };
 
 const TOP = 10;
-
-function databaseUrlFor(name: string | undefined): string {
-  if (name === undefined) return evalDatabaseUrl('scale');
-  const url = new URL(process.env.EVAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-}
 
 async function chunkCount(dataSource: DataSource): Promise<number> {
   const [{ chunks }] = await dataSource.query<{ chunks: number }[]>(
@@ -228,8 +207,9 @@ async function sizes(dataSource: DataSource): Promise<string> {
 async function main(): Promise<void> {
   const target = Number(args.chunks);
   if (!Number.isInteger(target) || target < 1) throw new Error('--chunks must be a positive integer');
-  const databaseUrl = databaseUrlFor(args.database);
-  await ensureDatabase(databaseUrl);
+  const databaseUrl =
+    args.database === undefined ? evalDatabaseUrl('scale') : databaseUrlOnEvalServer(args.database);
+  // Creates the database when it does not exist yet.
   await runMigrations(databaseUrl);
   const dataSource = createDataSource({
     url: databaseUrl,

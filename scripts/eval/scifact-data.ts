@@ -42,11 +42,16 @@ export function ndcgAt(ranked: string[], judged: Map<string, number>, k: number)
 const serverUrl = (): string =>
   process.env.EVAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** A fresh database for one evaluation run on EVAL_DATABASE_URL's server (default: the local one). */
-export function evalDatabaseUrl(name: string): string {
+/** The database `database` on EVAL_DATABASE_URL's server (default: the local one). */
+export function databaseUrlOnEvalServer(database: string): string {
   const url = new URL(serverUrl());
-  url.pathname = `/rag_eval_${name}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  url.pathname = `/${database}`;
   return url.toString();
+}
+
+/** A fresh database for one evaluation run on EVAL_DATABASE_URL's server. */
+export function evalDatabaseUrl(name: string): string {
+  return databaseUrlOnEvalServer(`rag_eval_${name}_${process.pid}_${randomBytes(3).toString('hex')}`);
 }
 
 export async function dropEvalDatabase(databaseUrl: string): Promise<void> {

@@ -80,6 +80,14 @@ const MIN_POSTINGS = 100_000;
 const MARGIN = 0.5;
 
 /**
+ * Whether a covering pass could pay at all, before any per-term figure is read: a term has at
+ * most one posting per chunk, so a corpus this small holds too few postings whatever the terms.
+ */
+export function coveringMayPay(terms: number, chunks: number): boolean {
+  return terms * chunks >= MIN_POSTINGS;
+}
+
+/**
  * Whether a covering pass is likely cheaper than reading every posting. Candidates are estimated
  * as if terms occurred independently (an underestimate for related terms, so the guard errs
  * toward trying the covering pass); a wrong guess costs time, never the ranking.
@@ -90,6 +98,8 @@ export function coveringPays(
   chunks: number,
 ): boolean {
   const df = (lexeme: string): number => documentFrequency.get(lexeme) ?? 0;
+  const allPostings = [...documentFrequency.values()].reduce((sum, value) => sum + value, 0);
+  if (allPostings < MIN_POSTINGS) return false;
   const indexed = new Set(sets.flat());
   const candidates = Math.min(
     chunks,
@@ -98,9 +108,7 @@ export function coveringPays(
       0,
     ),
   );
-  const allPostings = [...documentFrequency.values()].reduce((sum, value) => sum + value, 0);
   const indexPostings = [...indexed].reduce((sum, lexeme) => sum + df(lexeme), 0);
-  if (allPostings < MIN_POSTINGS) return false;
   const covering = indexPostings * COST.indexPosting + candidates * documentFrequency.size * COST.pointRead;
   return covering < allPostings * COST.exhaustivePosting * MARGIN;
 }

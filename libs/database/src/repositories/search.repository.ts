@@ -7,6 +7,7 @@ import type { TenantId } from '#libs/contracts';
 import { impactBoundSlope } from '../ranking/impact-bound.js';
 import { coveringSql, exhaustiveSql, type SearchVariant } from '../ranking/search-statements.js';
 import {
+  coveringMayPay,
   coveringPays,
   coveringQuery,
   minimalCoverings,
@@ -284,8 +285,14 @@ export class SearchRepository {
     }
     let passes = 0;
     const mode = request.ranking ?? 'auto';
-    if (mode !== 'exhaustive') {
+    // On a small corpus no covering pass can pay: skip the read of the terms' bounds as well.
+    const tryCovering =
+      mode === 'covering' ||
+      (mode === 'auto' && coveringMayPay(request.lexemes.length, request.stats.chunkCount));
+    if (tryCovering) {
       const terms = await this.boundedTerms(request);
+      // No query term is indexed: nothing matches, as the exhaustive statement would find.
+      if (terms.length === 0) return { hits: [], idf: new Map(), plan: null, passes: 0 };
       const frequencies = new Map(terms.map((term) => [term.lexeme, term.df]));
       const total = terms.reduce((sum, term) => sum + term.ceiling, 0);
       const smallest = Math.min(...terms.map((term) => term.ceiling));
