@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { queryCacheKey, storedAnswerJson } from '#libs/answer-cache';
 import type { AppConfig } from '#libs/config';
-import { QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
+import { QueueName, RedisKey, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
 import { bullPrefix } from '#libs/queues';
 import { redisOptionsFromUrl } from '#libs/redis';
 
@@ -20,28 +22,36 @@ export interface StandInQueryWorker {
 
 /**
  * Answers the query queue by the AnswerQueryResult contract, standing in for the real query
- * worker: the gateway's side of the seam is tested without retrieval.
+ * worker: the gateway's side of the seam is tested without retrieval. As the real worker, it
+ * stores each answer in the shared cache before completing the job.
  */
 export async function startStandInQueryWorker(config: AppConfig): Promise<StandInQueryWorker> {
   const jobs: AnswerQueryPayload[] = [];
   const documentId = randomUUID();
+  const cache = new Redis({
+    ...redisOptionsFromUrl(config.REDIS_URL),
+    keyPrefix: `${config.REDIS_KEY_PREFIX}:`,
+  });
   const worker = new Worker<AnswerQueryPayload, AnswerQueryResult>(
     QueueName.Query,
     async (job) => {
       jobs.push(job.data);
       if (job.data.query.includes(FAIL_WORD)) throw new Error('retrieval exploded');
       if (job.data.query.includes(SLOW_WORD)) await sleep(300);
-      return {
-        answer: `answer to "${job.data.query}" at corpus version ${job.data.corpusVersion}`,
-        sources: Array.from({ length: Math.min(job.data.topK, 2) }, (_, index) => ({
+      const { tenant, corpusVersion, query, topK, collection } = job.data;
+      const answer = {
+        answer: `answer to "${query}" at corpus version ${corpusVersion}`,
+        sources: Array.from({ length: Math.min(topK, 2) }, (_, index) => ({
           document_id: documentId,
           chunk_id: String(index + 1),
           title: 'Stand-in document',
           snippet: `passage ${index + 1}`,
           score: 1 - index / 10,
         })),
-        durationMs: 4,
       };
+      const key = queryCacheKey(tenant, corpusVersion, { query, topK, collection });
+      await cache.set(RedisKey.QueryCache(key), storedAnswerJson(answer), 'EX', config.QUERY_CACHE_TTL_S);
+      return { ...answer, durationMs: 4 };
     },
     {
       connection: { ...redisOptionsFromUrl(config.REDIS_URL), maxRetriesPerRequest: null },
@@ -50,5 +60,12 @@ export async function startStandInQueryWorker(config: AppConfig): Promise<StandI
     },
   );
   await worker.waitUntilReady();
-  return { jobs, worker, close: () => worker.close() };
+  return {
+    jobs,
+    worker,
+    close: async () => {
+      await worker.close();
+      cache.disconnect();
+    },
+  };
 }

@@ -80,6 +80,10 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_MS: int(1000).default(30_000),
   /** Indexed documents are published (one corpus version bump, then `indexed`) at most this often; 0: at once. */
   INGEST_PUBLISH_INTERVAL_MS: int(0, 10_000).default(500),
+  /** Hot questions whose answers a publication computes under its new version before announcing it (ADR 0031); 0: none. */
+  CACHE_WARM_QUESTIONS: int(0, 1_000).default(32),
+  /** How long a publication waits for those answers before announcing its version anyway. */
+  CACHE_WARM_WAIT_MS: int(0, 5_000).default(200),
   /** Waiting ingest jobs (all tenants) past which uploads are refused with 503: Redis does not grow without bound. 0: no limit. */
   INGEST_MAX_WAITING: int(0).default(10_000),
   /** Queued documents one tenant may have at once; past it its uploads get 429, so its bulk load cannot delay other tenants for long. 0: no cap. */

@@ -35,11 +35,20 @@ export class CorpusEvents implements OnApplicationShutdown {
   }
 
   /**
-   * Many documents indexed: one version bump covers them all (so a trickle of uploads retires
-   * cached answers a few times a second, not once per document), then one event per document.
+   * The version that will cover documents whose chunks are committed now, not yet published:
+   * the publisher may compute answers under it before `documentsIndexed` announces it.
    */
-  async documentsIndexed(tenant: TenantId, documentIds: readonly string[]): Promise<number> {
-    const version = await this.version.bump(tenant, await this.wal.current());
+  async reserveVersion(tenant: TenantId): Promise<number> {
+    return this.version.reserve(tenant, await this.wal.current());
+  }
+
+  /**
+   * Many documents indexed: one reserved version covers them all (so a trickle of uploads retires
+   * cached answers a few times a second, not once per document); publishes it, then one event
+   * per document.
+   */
+  async documentsIndexed(tenant: TenantId, version: number, documentIds: readonly string[]): Promise<void> {
+    await this.version.publish(tenant, version);
     for (const documentId of documentIds) {
       const event: CorpusChangedEvent = {
         namespace: this.version.namespace,
@@ -50,7 +59,6 @@ export class CorpusEvents implements OnApplicationShutdown {
       };
       await lastValueFrom(this.client.emit(EventName.CorpusChanged, event), { defaultValue: undefined });
     }
-    return version;
   }
 
   async onApplicationShutdown(): Promise<void> {

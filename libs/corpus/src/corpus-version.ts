@@ -3,12 +3,26 @@ import { isTenantId, RedisKey, type TenantId } from '#libs/contracts';
 import { RedisClient } from '#libs/redis';
 
 /**
- * Starts a lost version (Redis keeps nothing on disk) at the current time in ms, far above any
+ * Hands out the tenant's next version (KEYS[2], reserved) and, when ARGV[3] is '1', publishes it
+ * at once (KEYS[1], the versions gateways key their caches with). A publisher that warms answers
+ * first reserves, then publishes with PUBLISH_SCRIPT: versions are handed out in order whoever
+ * asks, so a version is never used twice, while the published one only moves forward.
+ * A lost counter (Redis keeps nothing on disk) starts at the current time in ms, far above any
  * counter reached before, so a restarted Redis can never hand out a version some cache already used.
  */
-const BUMP_SCRIPT = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)`;
+const RESERVE_SCRIPT = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then
+  redis.call('HSET', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[2])
+end
+local version = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], ARGV[1], version) end
+return version`;
+
+/** Publishes a reserved version unless a later one already is. */
+const PUBLISH_SCRIPT = `
+local published = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if published < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1`;
 
 /** Keeps the highest position recorded: writers may finish out of order. */
 const RECORD_LSN_SCRIPT = `
@@ -57,17 +71,46 @@ export class CorpusVersion implements OnModuleDestroy {
 
   /**
    * Called after a change to the tenant's corpus is committed to Postgres, with the primary's WAL
-   * position read after that commit; returns the tenant's new version. The position is stored
-   * before the version moves, so whoever has seen a version finds a recorded position at or past
-   * all of its changes (ADR 0014). One position serves every tenant: it only ever moves forward.
+   * position read after that commit; returns the tenant's new version, published.
    */
   async bump(tenant: TenantId, walLsn: number): Promise<number> {
-    await this.redis.eval(RECORD_LSN_SCRIPT, 1, RedisKey.CorpusWalLsn, walLsn);
-    const version = Number(
-      await this.redis.eval(BUMP_SCRIPT, 1, RedisKey.CorpusVersions, tenant, Date.now()),
-    );
+    const version = await this.handOut(tenant, walLsn, true);
     this.observe(tenant, version);
     return version;
+  }
+
+  /**
+   * As `bump`, but the version is not published until `publish`: answers can be computed under
+   * it first. Every change committed before this call is covered by the version returned, and
+   * by every later one (a delete published meanwhile included).
+   */
+  reserve(tenant: TenantId, walLsn: number): Promise<number> {
+    return this.handOut(tenant, walLsn, false);
+  }
+
+  async publish(tenant: TenantId, version: number): Promise<void> {
+    await this.redis.eval(PUBLISH_SCRIPT, 1, RedisKey.CorpusVersions, tenant, version);
+    this.observe(tenant, version);
+  }
+
+  /**
+   * The position is stored before the version moves, so whoever has seen a version finds a
+   * recorded position at or past all of its changes (ADR 0014). One position serves every
+   * tenant: it only ever moves forward.
+   */
+  private async handOut(tenant: TenantId, walLsn: number, publish: boolean): Promise<number> {
+    await this.redis.eval(RECORD_LSN_SCRIPT, 1, RedisKey.CorpusWalLsn, walLsn);
+    return Number(
+      await this.redis.eval(
+        RESERVE_SCRIPT,
+        2,
+        RedisKey.CorpusVersions,
+        RedisKey.CorpusVersionsReserved,
+        tenant,
+        Date.now(),
+        publish ? '1' : '0',
+      ),
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { CachedAnswer } from './query.service.js';
+import { storedAnswerJson, type CachedAnswer } from '#libs/answer-cache';
 
 /** What Fastify sends for an object body; a body given as text must name it itself. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -9,12 +9,12 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * them: a hit is spliced into the response as text, never parsed and serialized again.
  */
 export function answerMembers(value: CachedAnswer): string {
-  return membersOf(JSON.stringify({ answer: value.answer, sources: value.sources }));
+  return membersOf(storedAnswerJson(value));
 }
 
 /**
- * The members of an answer as Redis holds it (`JSON.stringify({answer, sources})`, the format
- * every gateway version writes), or undefined when the text is not an answer object.
+ * The members of an answer as Redis holds it (`storedAnswerJson`), or undefined when the text is
+ * not an answer object.
  */
 export function storedAnswerMembers(stored: string): string | undefined {
   return stored.startsWith('{"answer":') && stored.endsWith('}') ? membersOf(stored) : undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AnswerDemand } from '#libs/answer-cache';
 import type { AppConfig } from '#libs/config';
 import { DEFAULT_TENANT, type AnswerQueryResult } from '#libs/contracts';
 import type { CorpusVersion } from '#libs/corpus';
@@ -9,6 +10,8 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { QueryResults } from './query-results.js';
 import { RetryLaterException } from '../http/retry-later.exception.js';
 import { MAX_PENDING_MISSES, QueryService } from './query.service.js';
+
+const noDemand = { note: () => Promise.resolve() } as unknown as AnswerDemand;
 
 /**
  * The shedding limit, with the Redis and queue edges stubbed: reaching it for real would take
@@ -20,13 +23,14 @@ describe('QueryService load shedding', () => {
     const service = new QueryService(
       { QUERY_CACHE_TTL_S: 60, QUERY_CACHE_L1_ENTRIES: 10_000, REDIS_COMMAND_TIMEOUT_MS: 2_000 } as AppConfig,
       { current: () => 1 } as unknown as CorpusVersion,
-      { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
+      { get: () => Promise.resolve(null) } as unknown as RedisClient,
       { enqueue: () => Promise.resolve() } as unknown as JobProducer,
       {
         wait: () => new Promise<AnswerQueryResult>((resolve) => waiting.push(resolve)),
         cancel: () => undefined,
       } as unknown as QueryResults,
       new GatewayMetrics(),
+      noDemand,
     );
 
     const pending = Array.from({ length: MAX_PENDING_MISSES }, (_, index) =>
@@ -68,7 +72,7 @@ describe('QueryService when the worker fails the job before enqueue returns', ()
           REDIS_COMMAND_TIMEOUT_MS: 2_000,
         } as AppConfig,
         { current: () => 1 } as unknown as CorpusVersion,
-        { get: () => Promise.resolve(null), set: () => Promise.resolve('OK') } as unknown as RedisClient,
+        { get: () => Promise.resolve(null) } as unknown as RedisClient,
         // `add` still in flight when the worker's failure arrives (a fast worker, a slow Redis reply).
         {
           enqueue: () => new Promise<void>((resolve) => (finishEnqueue = resolve)),
@@ -78,6 +82,7 @@ describe('QueryService when the worker fails the job before enqueue returns', ()
           cancel: () => undefined,
         } as unknown as QueryResults,
         new GatewayMetrics(),
+        noDemand,
       );
       const answer = service.answer(DEFAULT_TENANT, 'a question', 5, null, 'request');
       await new Promise((resolve) => setImmediate(resolve));

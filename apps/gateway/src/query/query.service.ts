@@ -1,14 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import {
+  AnswerDemand,
+  normaliseQuery,
+  queryCacheKey,
+  queryJobId,
+  type QueryRequest,
+} from '#libs/answer-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { JobName, RedisKey, type QuerySource, type TenantId } from '#libs/contracts';
+import { JobName, RedisKey, type TenantId } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
 import { JobProducer } from '#libs/queues';
 import { RedisClient } from '#libs/redis';
 import { withTimeout } from '../documents/with-timeout.js';
 import { RetryLaterException } from '../http/retry-later.exception.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { normaliseQuery, queryCacheKey, queryJobId, type QueryRequest } from './query-key.js';
 import { answerMembers, storedAnswerMembers } from './query-response.js';
 import { QueryResults } from './query-results.js';
 
@@ -19,11 +25,6 @@ import { QueryResults } from './query-results.js';
 export const MAX_PENDING_MISSES = 2_000;
 const RETRY_AFTER_S = 1;
 
-export interface CachedAnswer {
-  answer: string;
-  sources: QuerySource[];
-}
-
 export interface Answer {
   /** The answer's JSON members (query-response.ts), ready to be spliced into the response. */
   members: string;
@@ -31,17 +32,17 @@ export interface Answer {
 }
 
 /**
- * Answers from the in-process LRU, then Redis, then a query worker. Keys carry the tenant and its
- * corpus version held in memory, so a hit costs no round trip and no re-parse (both levels hold
- * the answer as JSON text); identical concurrent misses share one flight in this process and one
- * BullMQ job (same job id) across processes.
+ * Answers from the in-process LRU, then Redis, then a query worker (which stores what it
+ * computes in Redis). Keys carry the tenant and its corpus version held in memory, so a hit costs
+ * no round trip and no re-parse (both levels hold the answer as JSON text); identical concurrent
+ * misses share one flight in this process and one BullMQ job (same job id) across processes.
+ * Each miss of the LRU is noted as demand, so publications compute hot answers ahead (ADR 0031).
  */
 @Injectable()
 export class QueryService {
   private readonly logger = new Logger(QueryService.name);
   private readonly l1: LRUCache<string, string> | undefined;
   private readonly flights = new Map<string, Promise<Answer>>();
-  private readonly ttlS: number;
   /** A hung Redis never refuses the job: give up as a shared-connection command would. */
   private readonly enqueueTimeoutMs: number;
 
@@ -52,8 +53,8 @@ export class QueryService {
     private readonly producer: JobProducer,
     private readonly results: QueryResults,
     private readonly metrics: GatewayMetrics,
+    private readonly demand: AnswerDemand,
   ) {
-    this.ttlS = config.QUERY_CACHE_TTL_S;
     this.enqueueTimeoutMs = config.REDIS_COMMAND_TIMEOUT_MS;
     this.l1 =
       config.QUERY_CACHE_L1_ENTRIES > 0
@@ -114,6 +115,9 @@ export class QueryService {
     request: QueryRequest,
     requestId: string,
   ): Promise<Answer> {
+    this.demand
+      .note(tenant, version, request)
+      .catch((error: Error) => this.logger.warn(`noting a question failed: ${error.message}`));
     const stored = await this.redis.get(RedisKey.QueryCache(key)).catch((error: Error) => {
       // Without the shared cache a worker can still answer; enqueueing reports Redis being down.
       this.logger.warn(`query cache read failed: ${error.message}`);
@@ -150,9 +154,6 @@ export class QueryService {
     const { answer, sources } = await result;
     const members = answerMembers({ answer, sources });
     this.l1?.set(key, members);
-    void this.redis
-      .set(RedisKey.QueryCache(key), `{${members}}`, 'EX', this.ttlS)
-      .catch((error: Error) => this.logger.warn(`query cache write failed: ${error.message}`));
     return { members, cached: false };
   }
 }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { TenantId } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
 import { ChunkIndexRepository } from '#libs/database';
+import { AnswerWarmer } from './answer-warmer.js';
 
 interface Waiting {
   documentId: string;
@@ -17,12 +18,14 @@ interface Waiting {
  * INGEST_PUBLISH_INTERVAL_MS instead of once per document. The order keeps API.md's promise that
  * a document is visible to queries from the moment its status says `indexed`:
  *   1. its chunks are committed (searchable by any query keyed with a newer version);
- *   2. the version is bumped and `corpus.changed` told to every gateway;
- *   3. only then is it marked `indexed`.
- * A crash between 1 and 3 leaves it `processing`; its job is retried and publishes it then.
+ *   2. a new version is reserved, and the tenant's hot questions answered under it (ADR 0031);
+ *   3. the version is published and `corpus.changed` told to every gateway;
+ *   4. only then is it marked `indexed`.
+ * A crash between 1 and 4 leaves it `processing`; its job is retried and publishes it then.
  */
 @Injectable()
 export class IndexPublisher {
+  private readonly logger = new Logger(IndexPublisher.name);
   private readonly intervalMs: number;
   private readonly waiting = new Map<TenantId, Waiting[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -31,6 +34,7 @@ export class IndexPublisher {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly corpusEvents: CorpusEvents,
     private readonly chunkIndex: ChunkIndexRepository,
+    private readonly warmer: AnswerWarmer,
   ) {
     this.intervalMs = config.INGEST_PUBLISH_INTERVAL_MS;
   }
@@ -57,7 +61,9 @@ export class IndexPublisher {
       batches.map(async ([tenant, batch]) => {
         try {
           const ids = batch.map((entry) => entry.documentId);
-          await this.corpusEvents.documentsIndexed(tenant, ids);
+          const version = await this.corpusEvents.reserveVersion(tenant);
+          await this.warm(tenant, version);
+          await this.corpusEvents.documentsIndexed(tenant, version, ids);
           const marked = new Set(await this.chunkIndex.markIndexed(tenant, ids));
           for (const entry of batch) entry.settle(marked.has(entry.documentId));
         } catch (error) {
@@ -65,5 +71,15 @@ export class IndexPublisher {
         }
       }),
     );
+  }
+
+  /** Warming only saves misses: a failure to warm never holds a publication back. */
+  private async warm(tenant: TenantId, version: number): Promise<void> {
+    try {
+      const { asked, stored } = await this.warmer.warm(tenant, version);
+      if (asked > 0) this.logger.debug(`version ${version}: ${stored} of ${asked} hot answers ready`);
+    } catch (error) {
+      this.logger.warn(`warming answers for version ${version} failed: ${(error as Error).message}`);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AnswerCacheModule } from '#libs/answer-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { QueueName } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
@@ -6,6 +7,7 @@ import { DocumentsRepository } from '#libs/database';
 import type { Logger } from '#libs/observability';
 import { configuredProcessor } from '#libs/queues';
 import { DocumentExtraction } from '../extraction/document-extraction.service.js';
+import { AnswerWarmer } from './answer-warmer.js';
 import { IngestBatches } from './ingest-batches.js';
 import { IngestDocumentService } from './ingest-document.service.js';
 import { IndexPublisher } from './index-publisher.js';
@@ -24,13 +26,18 @@ function createIngestProcessor(
   return new ConfiguredIngestProcessor(ingest, documents, corpusEvents, logger);
 }
 
-/** Ingestion: the processor for the "ingest" queue and the reconciler that re-queues lost jobs. */
+/**
+ * Ingestion: the processor for the "ingest" queue, the publisher of indexed documents (with the
+ * answers it computes ahead) and the reconciler that re-queues lost jobs.
+ */
 @Module({})
 export class IngestModule {
   static forRoot(logger: Logger): DynamicModule {
     return {
       module: IngestModule,
+      imports: [AnswerCacheModule],
       providers: [
+        AnswerWarmer,
         { provide: INGEST_LOGGER, useValue: logger },
         DocumentExtraction,
         IndexPublisher,

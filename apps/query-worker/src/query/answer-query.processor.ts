@@ -1,6 +1,7 @@
 import { WorkerHost } from '@nestjs/bullmq';
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { AnswerStore, queryCacheKey } from '#libs/answer-cache';
 import type { AppConfig } from '#libs/config';
 import {
   INDEX_UNAVAILABLE_REASON,
@@ -14,7 +15,8 @@ import { disconnectWhileRedisIsDown } from '#libs/queues';
 import { ReadRouting } from './read-routing.js';
 
 /**
- * Answers questions from the index. QueryModule registers it through `configuredProcessor`
+ * Answers questions from the index and stores each answer in the shared cache under the key its
+ * payload implies (tenant, version, request) before the job completes. QueryModule registers it through `configuredProcessor`
  * (concurrency and lock from the settings table, created idle); it takes jobs only once the
  * whole app, database pool included, is up.
  */
@@ -26,6 +28,7 @@ export class AnswerQueryProcessor
 
   constructor(
     private readonly reads: ReadRouting,
+    private readonly answers: AnswerStore,
     private readonly config: AppConfig,
   ) {
     super();
@@ -59,6 +62,11 @@ export class AnswerQueryProcessor
         if (!isDatabaseUnavailable(error)) throw error;
         throw new UnrecoverableError(`${INDEX_UNAVAILABLE_REASON}: ${(error as Error).message}`);
       });
+    // A gateway waiting on this job gets the answer from its completion either way; the store
+    // serves later misses and publications computing answers ahead (ADR 0031).
+    await this.answers
+      .store(queryCacheKey(tenant, corpusVersion, { query, topK, collection }), { answer, sources })
+      .catch((error: Error) => this.logger.warn(`query cache write failed: ${error.message}`));
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     this.logger.debug(
       `answered job ${job.id} (tenant ${tenant}, request ${requestId ?? '-'}) from ${readFrom}: ${sources.length} sources in ${durationMs} ms`,

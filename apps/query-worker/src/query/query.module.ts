@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { AnswerCacheModule, AnswerStore } from '#libs/answer-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { QueueName } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
@@ -11,7 +12,7 @@ import { ReadRouting } from './read-routing.js';
 const logger = new Logger('ReadReplica');
 
 @Module({
-  imports: [RetrievalModule],
+  imports: [RetrievalModule, AnswerCacheModule],
   providers: [
     CorpusVersion,
     {
@@ -38,14 +39,14 @@ const logger = new Logger('ReadReplica');
     },
     {
       provide: AnswerQueryProcessor,
-      inject: [ReadRouting, APP_CONFIG],
-      useFactory: (reads: ReadRouting, config: AppConfig) => {
+      inject: [ReadRouting, AnswerStore, APP_CONFIG],
+      useFactory: (reads: ReadRouting, answers: AnswerStore, config: AppConfig) => {
         const ConfiguredAnswerQueryProcessor = configuredProcessor(
           AnswerQueryProcessor,
           QueueName.Query,
           config,
         );
-        return new ConfiguredAnswerQueryProcessor(reads, config);
+        return new ConfiguredAnswerQueryProcessor(reads, answers, config);
       },
     },
   ],
