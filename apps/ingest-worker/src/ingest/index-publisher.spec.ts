@@ -10,7 +10,11 @@ import { IndexPublisher } from './index-publisher.js';
 /** What the publisher did, in order: bumps (with their ids) and marks. */
 type Step = ['bump' | 'mark', string[]];
 
-function publisherWith(failingBumps: number): { publisher: IndexPublisher; steps: Step[]; marked: Promise<void> } {
+function publisherWith(failingBumps: number): {
+  publisher: IndexPublisher;
+  steps: Step[];
+  marked: Promise<void>;
+} {
   const steps: Step[] = [];
   let bumpsLeftToFail = failingBumps;
   let onMarked = (): void => undefined;
