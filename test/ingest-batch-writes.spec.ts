@@ -156,6 +156,29 @@ describe('grouped chunk writes', () => {
     assert.deepEqual((await counts(ids)).chunks, [2, 0, 2, 2]);
   });
 
+  it('marks a written document as waiting for publication only while it is being processed', async () => {
+    const [processing, requeued] = [await addDocument(), await addDocument()];
+    await dataSource.query(`UPDATE documents SET status = 'processing' WHERE id = $1`, [processing]);
+    await index.replaceChunksOfMany(
+      [processing, requeued].map((documentId) => ({
+        tenant: DEFAULT_TENANT,
+        documentId,
+        chunks: TWO_CHUNKS,
+      })),
+    );
+    const rows: { id: string; waiting: boolean }[] = await dataSource.query(
+      `SELECT id, written_at IS NOT NULL AS waiting FROM documents WHERE id = ANY($1::uuid[])`,
+      [[processing, requeued]],
+    );
+    assert.deepEqual(
+      new Map(rows.map((row) => [row.id, row.waiting])),
+      new Map([
+        [processing, true],
+        [requeued, false],
+      ]),
+    );
+  });
+
   it('leaves no posting without its chunk after rewrites and deletes, and keeps term_df equal to the postings', async () => {
     const ids = [await addDocument(), await addDocument(), await addDocument()];
     const group = ids.map((documentId) => ({ tenant: DEFAULT_TENANT, documentId, chunks: TWO_CHUNKS }));

@@ -104,12 +104,16 @@ export class ChunkIndexRepository {
           [JSON.stringify(rows)],
         );
       }
-      // written_at: the document now waits for publication, durably (ADR 0030).
+      // written_at: a document being processed now waits for publication, durably (ADR 0030).
+      // One in another state (a failed attempt put it back to `queued` meanwhile) is not marked:
+      // the reconciler's re-queue, which skips written documents, must still see it.
       await manager.query(
-        `UPDATE documents d SET chunk_count = w.chunk_count, written_at = now(), updated_at = now()
+        `UPDATE documents d
+         SET chunk_count = w.chunk_count, updated_at = now(),
+             written_at = CASE WHEN d.status = $3 THEN now() ELSE d.written_at END
          FROM unnest($1::uuid[], $2::int[]) AS w(id, chunk_count)
          WHERE d.id = w.id`,
-        [ids, present.map((document) => document.chunks.length)],
+        [ids, present.map((document) => document.chunks.length), DocumentStatus.Processing],
       );
       return new Set(ids);
     });
