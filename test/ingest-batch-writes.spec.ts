@@ -156,6 +156,54 @@ describe('grouped chunk writes', () => {
     assert.deepEqual((await counts(ids)).chunks, [2, 0, 2, 2]);
   });
 
+  it('marks a written document as waiting for publication only while it is being processed', async () => {
+    const [processing, requeued] = [await addDocument(), await addDocument()];
+    await dataSource.query(`UPDATE documents SET status = 'processing' WHERE id = $1`, [processing]);
+    await index.replaceChunksOfMany(
+      [processing, requeued].map((documentId) => ({
+        tenant: DEFAULT_TENANT,
+        documentId,
+        chunks: TWO_CHUNKS,
+      })),
+    );
+    const rows: { id: string; waiting: boolean }[] = await dataSource.query(
+      `SELECT id, written_at IS NOT NULL AS waiting FROM documents WHERE id = ANY($1::uuid[])`,
+      [[processing, requeued]],
+    );
+    assert.deepEqual(
+      new Map(rows.map((row) => [row.id, row.waiting])),
+      new Map([
+        [processing, true],
+        [requeued, false],
+      ]),
+    );
+  });
+
+  it('leaves no posting without its chunk after rewrites and deletes, and keeps term_df equal to the postings', async () => {
+    const ids = [await addDocument(), await addDocument(), await addDocument()];
+    const group = ids.map((documentId) => ({ tenant: DEFAULT_TENANT, documentId, chunks: TWO_CHUNKS }));
+    await index.replaceChunksOfMany(group);
+    // Re-ingest with fewer chunks: the old chunks are deleted by the write itself.
+    await index.replaceChunksOfMany(group.map((document) => ({ ...document, chunks: TWO_CHUNKS.slice(1) })));
+    // A document deleted (its chunks go by cascade), and chunks deleted directly.
+    await new DocumentsRepository(dataSource).delete(DEFAULT_TENANT, ids[0] ?? '');
+    await dataSource.query(`DELETE FROM chunks WHERE document_id = $1`, [ids[1]]);
+
+    const [row]: { orphans: number; postings: number; expected: number; df: number }[] =
+      await dataSource.query(
+        `SELECT (SELECT count(*)::int FROM chunk_terms t
+                 WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = t.chunk_id)) AS orphans,
+                (SELECT count(*)::int FROM chunk_terms WHERE tenant = $1) AS postings,
+                (SELECT coalesce(sum(length(tsv)), 0)::int FROM chunks WHERE tenant = $1) AS expected,
+                (SELECT coalesce(sum(df), 0)::int FROM term_df WHERE tenant = $1) AS df`,
+        [DEFAULT_TENANT],
+      );
+    assert.equal(row?.orphans, 0);
+    assert.equal(row?.postings, row?.expected, 'one posting per lexeme of each remaining chunk');
+    assert.equal(row?.df, row?.postings, 'term_df counts exactly the remaining postings');
+    assert.deepEqual((await counts(ids)).chunks, [0, 0, 1]);
+  });
+
   it('claims a group: marks each document processing with its upload; a deleted one is null', async () => {
     const [present, deleted] = [await addDocument(), await addDocument()];
     await dataSource.query(`DELETE FROM documents WHERE id = $1`, [deleted]);

@@ -28,7 +28,7 @@ describe('ingest reconciler', () => {
     assert.equal(await queue().getJobState(id), 'unknown');
 
     const report = await harness.reconciler.reconcileOnce(0);
-    assert.deepEqual(report, { requeued: [id], failed: [] });
+    assert.deepEqual(report, { published: [], requeued: [id], failed: [] });
     const document = await harness.waitForStatus(id, 'indexed');
     assert.equal(document.chunkCount, 1);
     assert.equal(document.attempts, 1);
@@ -36,7 +36,7 @@ describe('ingest reconciler', () => {
 
   it('leaves documents alone while they are fresh or their job is alive', async () => {
     const fresh = await harness.store('Just uploaded, job on its way.', SupportedMimeType.PlainText);
-    assert.deepEqual(await harness.reconciler.reconcileOnce(), { requeued: [], failed: [] });
+    assert.deepEqual(await harness.reconciler.reconcileOnce(), { published: [], requeued: [], failed: [] });
 
     await queue().pause();
     try {
@@ -44,7 +44,7 @@ describe('ingest reconciler', () => {
       await age(waiting);
       await age(fresh);
       const report = await harness.reconciler.reconcileOnce();
-      assert.deepEqual(report, { requeued: [fresh], failed: [] });
+      assert.deepEqual(report, { published: [], requeued: [fresh], failed: [] });
       assert.equal(await queue().getJobState(waiting), 'waiting');
     } finally {
       await queue().resume();
@@ -59,7 +59,11 @@ describe('ingest reconciler', () => {
     // A row back in `queued` with its completed job still in Redis: a new job with the same id would be ignored.
     await harness.sql.query(`UPDATE documents SET status = 'queued' WHERE id = $1`, [id]);
 
-    assert.deepEqual(await harness.reconciler.reconcileOnce(0), { requeued: [id], failed: [] });
+    assert.deepEqual(await harness.reconciler.reconcileOnce(0), {
+      published: [],
+      requeued: [id],
+      failed: [],
+    });
     const document = await harness.waitForStatus(id, 'indexed');
     assert.equal(document.attempts, 2);
   });
@@ -71,7 +75,11 @@ describe('ingest reconciler', () => {
     // As if the worker had died before writing the outcome: the job failed, the row still says processing.
     await harness.sql.query(`UPDATE documents SET status = 'processing', error = NULL WHERE id = $1`, [id]);
 
-    assert.deepEqual(await harness.reconciler.reconcileOnce(0), { requeued: [], failed: [id] });
+    assert.deepEqual(await harness.reconciler.reconcileOnce(0), {
+      published: [],
+      requeued: [],
+      failed: [id],
+    });
     const document = await harness.documents.findById(DEFAULT_TENANT, id);
     assert.equal(document?.status, 'failed');
     assert.equal(document?.error, 'Indexing failed: The file is not a readable PDF (invalid PDF structure)');

@@ -68,8 +68,9 @@ export const configSchema = z.object({
   /** Extraction threads per ingest worker process: documents parsed and chunked at once. */
   INGEST_CONCURRENCY: int(1, 64).default(2),
   /**
-   * Ingest jobs one worker process holds at once; their Postgres writes are grouped, up to this
-   * many documents per statement or transaction (ADR 0027). 1: one document at a time.
+   * Ingest jobs one worker process holds at once, each with its upload in memory until its chunks
+   * are committed (ADR 0030); their Postgres writes are grouped, claims up to this many documents
+   * per statement, chunk writes up to half this many per transaction (ADR 0027). 1: one at a time.
    */
   INGEST_BATCH_SIZE: int(1, 1000).default(128),
   INGEST_ATTEMPTS: int(1, 20).default(3),

@@ -15,6 +15,9 @@ import { GroupCommit, withFallback } from './group-commit.js';
  * Chunk-writing transactions one worker runs at once: inserting postings is Postgres CPU, and a
  * second transaction lets it use a second core while the first commits. More would only split
  * the groups. (The corpus_stats triggers lock their rows in key order: no deadlock between them.)
+ * A write group holds at most this fraction of the jobs in hand: were one group all of them, no
+ * job would be left to claim and extract meanwhile, and the two steps would take turns instead
+ * of overlapping (ADR 0030).
  */
 const WRITE_GROUPS_IN_FLIGHT = 2;
 
@@ -51,7 +54,7 @@ export class IngestBatches {
         },
         (group) => chunkIndex.replaceChunks(group.tenant, group.documentId, group.chunks),
       ),
-      config.INGEST_BATCH_SIZE,
+      Math.ceil(config.INGEST_BATCH_SIZE / WRITE_GROUPS_IN_FLIGHT),
       WRITE_GROUPS_IN_FLIGHT,
     );
   }

@@ -6,8 +6,8 @@ import { IndexPublisher } from './index-publisher.js';
 import { IngestBatches } from './ingest-batches.js';
 
 /**
- * One document from raw upload to searchable chunks: extract, chunk, detect language, index,
- * publish. The Postgres steps are grouped with the other jobs in hand (IngestBatches); the
+ * One document from raw upload to searchable chunks: extract, chunk, detect language, write,
+ * and schedule its publication. The Postgres steps are grouped with the other jobs in hand (IngestBatches); the
  * document's progress is written by them (10 when loaded, 100 when indexed).
  */
 @Injectable()
@@ -19,8 +19,9 @@ export class IngestDocumentService {
   ) {}
 
   /**
-   * Indexes the document and returns its number of chunks, or null when the document was deleted
-   * before or during the work (nothing to do then). Safe to run again: chunks are replaced.
+   * Writes the document's chunks and returns their number, or null when the document was deleted
+   * before or during the work (nothing to do then). Safe to run again: chunks are replaced. The
+   * document says `indexed` only once published, a moment later (IndexPublisher).
    */
   async ingest(tenant: TenantId, documentId: string): Promise<number | null> {
     const document = await this.batches.claim(tenant, documentId);
@@ -31,8 +32,10 @@ export class IngestDocumentService {
     const chunks = await this.extraction.chunks(document.body, document.mimeType, document.metadata.lang);
 
     if (!(await this.batches.writeChunks(tenant, documentId, chunks))) return null;
-    // After the commit, with the other documents written meanwhile: one version bump for all.
-    if (!(await this.publisher.publish(tenant, documentId))) return null;
+    // Published with the other documents written meanwhile (one version bump for all), without
+    // the job waiting for it: the document waits in Postgres, written (ADR 0030), so the job's
+    // slot goes to the next upload at once.
+    this.publisher.schedule(tenant, documentId);
     return chunks.length;
   }
 }

@@ -6,11 +6,12 @@ import {
 } from '@nestjs/common';
 import type { JobState } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { JobName, QueueName } from '#libs/contracts';
+import { JobName, QueueName, type TenantId } from '#libs/contracts';
 import { CorpusEvents } from '#libs/corpus';
-import { DocumentsRepository, type StalePendingDocument } from '#libs/database';
+import { DocumentsRepository, type StalePendingDocument, type UnpublishedDocument } from '#libs/database';
 import type { Logger } from '#libs/observability';
 import { JobProducer } from '#libs/queues';
+import { IndexPublisher } from './index-publisher.js';
 import { INGEST_LOGGER } from './ingest-logger.js';
 
 /**
@@ -31,6 +32,8 @@ const LIVE_JOB_STATES: ReadonlySet<JobState | 'unknown'> = new Set([
 ]);
 
 export interface ReconcileReport {
+  /** Documents written but left unpublished (their worker died or could not publish) and now published. */
+  published: string[];
   /** Documents whose job was missing (or finished without indexing them) and that got a new one. */
   requeued: string[];
   /** Documents whose job had failed for good without the worker recording it (crash, database down). */
@@ -43,22 +46,38 @@ export interface ReconcileReport {
  * documents still `queued`/`processing` whose job is gone and enqueues it again (job id = document
  * id). Replicas may run this at once: each document is claimed with a compare-and-set in Postgres,
  * and a duplicate job id is ignored by BullMQ anyway.
+ *
+ * It also publishes documents whose chunks were written but whose worker died (or could not
+ * reach Redis) before publishing them (ADR 0030): on startup, whatever is waiting, and on each
+ * pass, what has waited longer than the staleness bound. Two publishers of one document cost
+ * one extra version bump, nothing else: `markIndexed` changes only a document still waiting.
  */
 @Injectable()
 export class IngestReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<ReconcileReport>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly documents: DocumentsRepository,
     private readonly producer: JobProducer,
     private readonly corpusEvents: CorpusEvents,
+    private readonly publisher: IndexPublisher,
     @Inject(INGEST_LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.tick(), this.config.RECONCILE_INTERVAL_MS).unref();
+    // A worker that restarts after a crash publishes what it (or another) wrote and left
+    // unpublished, instead of leaving it for the first pass.
+    const startup = this.publishUnpublished(0, []).then(
+      (published) => {
+        if (published.length > 0) this.logger.warn({ published }, 'published documents left unpublished');
+      },
+      (error: Error) => this.logger.error({ err: error }, 'startup publication failed'),
+    );
+    this.inFlight.add(startup);
+    void startup.finally(() => this.inFlight.delete(startup));
   }
 
   /** Lets a pass in progress finish, but not hold up shutdown for long (Redis may be what is down). */
@@ -84,7 +103,7 @@ export class IngestReconciler implements OnApplicationBootstrap, BeforeApplicati
     if (this.inFlight.size > 0) return;
     this.reconcileOnce().then(
       (report) => {
-        if (report.requeued.length > 0 || report.failed.length > 0) {
+        if (report.published.length > 0 || report.requeued.length > 0 || report.failed.length > 0) {
           this.logger.warn(report, 'reconciler repaired documents without a live ingest job');
         }
       },
@@ -93,12 +112,26 @@ export class IngestReconciler implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async pass(staleAfterMs: number): Promise<ReconcileReport> {
-    const report: ReconcileReport = { requeued: [], failed: [] };
+    const report: ReconcileReport = { published: [], requeued: [], failed: [] };
+    await this.publishUnpublished(staleAfterMs, report.published);
     let cursor: StalePendingDocument | undefined;
     for (;;) {
       const page = await this.documents.findStalePending(staleAfterMs, PAGE_SIZE, cursor);
       for (const document of page) await this.reconcile(document, report);
       if (page.length < PAGE_SIZE) return report;
+      cursor = page.at(-1);
+    }
+  }
+
+  /** Publishes the documents written at least `staleAfterMs` ago and still unpublished; adds them to `published`. */
+  private async publishUnpublished(staleAfterMs: number, published: string[]): Promise<string[]> {
+    let cursor: UnpublishedDocument | undefined;
+    for (;;) {
+      const page = await this.documents.findUnpublished(staleAfterMs, PAGE_SIZE, cursor);
+      const byTenant = new Map<TenantId, string[]>();
+      for (const { tenant, id } of page) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), id]);
+      for (const [tenant, ids] of byTenant) published.push(...(await this.publisher.publish(tenant, ids)));
+      if (page.length < PAGE_SIZE) return published;
       cursor = page.at(-1);
     }
   }

@@ -18,12 +18,13 @@ import { IngestReconciler } from './ingest-reconciler.js';
 function createIngestProcessor(
   config: AppConfig,
   ingest: IngestDocumentService,
+  publisher: IndexPublisher,
   documents: DocumentsRepository,
   corpusEvents: CorpusEvents,
   logger: Logger,
 ): IngestProcessor {
   const ConfiguredIngestProcessor = configuredProcessor(IngestProcessor, QueueName.Ingest, config);
-  return new ConfiguredIngestProcessor(ingest, documents, corpusEvents, logger);
+  return new ConfiguredIngestProcessor(ingest, publisher, documents, corpusEvents, logger);
 }
 
 /**
@@ -46,7 +47,14 @@ export class IngestModule {
         IngestReconciler,
         {
           provide: IngestProcessor,
-          inject: [APP_CONFIG, IngestDocumentService, DocumentsRepository, CorpusEvents, INGEST_LOGGER],
+          inject: [
+            APP_CONFIG,
+            IngestDocumentService,
+            IndexPublisher,
+            DocumentsRepository,
+            CorpusEvents,
+            INGEST_LOGGER,
+          ],
           useFactory: createIngestProcessor,
         },
       ],

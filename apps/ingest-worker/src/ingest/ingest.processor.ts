@@ -12,6 +12,7 @@ import { CorpusEvents } from '#libs/corpus';
 import { DocumentsRepository, isDatabaseUnavailable } from '#libs/database';
 import { disconnectWhileRedisIsDown } from '#libs/queues';
 import type { Logger } from '#libs/observability';
+import { IndexPublisher } from './index-publisher.js';
 import { IngestDocumentService } from './ingest-document.service.js';
 
 export type IngestJob = Job<IngestDocumentPayload, IngestDocumentResult>;
@@ -20,6 +21,11 @@ export type IngestJob = Job<IngestDocumentPayload, IngestDocumentResult>;
 const JOB_DONE_PROGRESS = 100;
 /** How long a job waits when Postgres could not be reached, before it tries again. */
 const DATABASE_RETRY_DELAY_MS = 2_000;
+/**
+ * The most a stopping worker waits to publish what its last jobs wrote. Past it (Redis or
+ * Postgres down) the documents stay written, and a reconciler publishes them (ADR 0030).
+ */
+const SHUTDOWN_PUBLISH_WAIT_MS = 5_000;
 
 /**
  * The BullMQ side of ingestion: runs IngestDocumentService for each job and keeps the document's
@@ -29,6 +35,7 @@ const DATABASE_RETRY_DELAY_MS = 2_000;
 export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     private readonly ingest: IngestDocumentService,
+    private readonly publisher: IndexPublisher,
     private readonly documents: DocumentsRepository,
     private readonly corpusEvents: CorpusEvents,
     private readonly logger: Logger,
@@ -42,10 +49,19 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     this.worker.run().catch((error: Error) => this.logger.error({ err: error }, 'ingest worker stopped'));
   }
 
-  /** Drains: waits for the jobs in hand while the database and Redis are still open (unless Redis is down). */
+  /**
+   * Drains: waits for the jobs in hand while the database and Redis are still open (unless Redis
+   * is down), then publishes the documents they wrote, so they need not wait for a reconciler.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     disconnectWhileRedisIsDown([this.worker]);
     await this.worker.close();
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.publisher.stop(),
+      new Promise((resolve) => (timeout = setTimeout(resolve, SHUTDOWN_PUBLISH_WAIT_MS))),
+    ]);
+    clearTimeout(timeout);
   }
 
   async process(job: IngestJob, token?: string): Promise<IngestDocumentResult> {
@@ -65,7 +81,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
       await job.updateProgress(JOB_DONE_PROGRESS);
       const durationMs = Math.round(performance.now() - started);
       if (chunkCount === null) log.info({ durationMs }, 'document was deleted; nothing to index');
-      else log.info({ chunkCount, durationMs }, 'document indexed');
+      else log.info({ chunkCount, durationMs }, 'chunks written; the document waits for publication');
       return { documentId, chunkCount: chunkCount ?? 0, durationMs };
     } catch (error) {
       if (isDatabaseUnavailable(error) && token !== undefined) {

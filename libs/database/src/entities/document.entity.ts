@@ -57,4 +57,11 @@ export class DocumentEntity {
 
   @Column({ name: 'indexed_at', type: 'timestamptz', nullable: true })
   indexedAt!: Date | null;
+
+  /**
+   * When the current attempt's chunks were committed, while the document waits for the corpus
+   * version bump that publishes it (ADR 0030); null otherwise. Internal: not part of the API.
+   */
+  @Column({ name: 'written_at', type: 'timestamptz', nullable: true })
+  writtenAt!: Date | null;
 }

@@ -28,7 +28,8 @@ export class ChunkIndexRepository {
   /**
    * Replaces every chunk of the document, in one transaction, so readers see the old passages
    * or the new ones, never a mix, and re-running a job is harmless. The document stays
-   * `processing` until `markIndexed`, once a corpus version covering it is published.
+   * `processing`, with `written_at` set, until `markIndexed`, once a corpus version covering it
+   * is published.
    * Returns false (and writes nothing) when the document was deleted meanwhile.
    */
   async replaceChunks(tenant: TenantId, documentId: string, chunks: ChunkInput[]): Promise<boolean> {
@@ -103,23 +104,31 @@ export class ChunkIndexRepository {
           [JSON.stringify(rows)],
         );
       }
+      // written_at: a document being processed now waits for publication, durably (ADR 0030).
+      // One in another state (a failed attempt put it back to `queued` meanwhile) is not marked:
+      // the reconciler's re-queue, which skips written documents, must still see it.
       await manager.query(
-        `UPDATE documents d SET chunk_count = w.chunk_count, updated_at = now()
+        `UPDATE documents d
+         SET chunk_count = w.chunk_count, updated_at = now(),
+             written_at = CASE WHEN d.status = $3 THEN now() ELSE d.written_at END
          FROM unnest($1::uuid[], $2::int[]) AS w(id, chunk_count)
          WHERE d.id = w.id`,
-        [ids, present.map((document) => document.chunks.length)],
+        [ids, present.map((document) => document.chunks.length), DocumentStatus.Processing],
       );
       return new Set(ids);
     });
   }
 
-  /** Marks documents whose chunks are written as indexed; returns the ids it marked (not those deleted meanwhile). */
+  /**
+   * Marks documents whose chunks are written (and whose corpus version is bumped) as indexed;
+   * returns the ids it marked, not those deleted or claimed by a new attempt meanwhile.
+   */
   async markIndexed(tenant: TenantId, documentIds: readonly string[]): Promise<string[]> {
     // TypeORM answers an UPDATE on Postgres with [returned rows, affected count].
     const [rows]: [{ id: string }[], number] = await this.dataSource.query(
       `UPDATE documents
-       SET status = $3, progress = 100, error = NULL, indexed_at = now(), updated_at = now()
-       WHERE tenant = $1 AND id = ANY($2::uuid[]) AND status = $4
+       SET status = $3, progress = 100, error = NULL, indexed_at = now(), written_at = NULL, updated_at = now()
+       WHERE tenant = $1 AND id = ANY($2::uuid[]) AND status = $4 AND written_at IS NOT NULL
        RETURNING id`,
       [tenant, documentIds, DocumentStatus.Indexed, DocumentStatus.Processing],
     );

@@ -51,6 +51,14 @@ export interface ClaimedDocument {
 /** Statuses of a document that is still waiting for its index and so must have an ingest job. */
 const PENDING_STATUSES: DocumentStatus[] = [DocumentStatus.Queued, DocumentStatus.Processing];
 
+/** A document whose chunks are written and that waits for publication, from `findUnpublished`. */
+export interface UnpublishedDocument {
+  tenant: TenantId;
+  id: string;
+  /** `written_at` at full precision: the page cursor. */
+  writtenAt: string;
+}
+
 export interface StalePendingDocument {
   tenant: TenantId;
   id: string;
@@ -269,7 +277,8 @@ export class DocumentsRepository {
       await this.dataSource.query(
         `WITH claimed AS (
            UPDATE documents d
-           SET status = $3, progress = 10, error = NULL, attempts = d.attempts + 1, updated_at = now()
+           SET status = $3, progress = 10, error = NULL, attempts = d.attempts + 1, written_at = NULL,
+               updated_at = now()
            FROM unnest($1::uuid[], $2::text[]) AS w(id, tenant)
            WHERE d.id = w.id AND d.tenant = w.tenant
            RETURNING d.id, d.mime_type, d.metadata
@@ -296,7 +305,7 @@ export class DocumentsRepository {
       .getRepository(DocumentEntity)
       .update(
         { tenant, id, status: DocumentStatus.Processing },
-        { status: DocumentStatus.Queued, error: error.slice(0, 2000) },
+        { status: DocumentStatus.Queued, error: error.slice(0, 2000), writtenAt: null },
       );
   }
 
@@ -309,9 +318,33 @@ export class DocumentsRepository {
       .getRepository(DocumentEntity)
       .update(
         { tenant, id, status: In(PENDING_STATUSES) },
-        { status: DocumentStatus.Failed, error: error.slice(0, 2000) },
+        { status: DocumentStatus.Failed, error: error.slice(0, 2000), writtenAt: null },
       );
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * A page of documents whose chunks are written and which have waited for publication for
+   * `staleForMs` (the worker that wrote them died or could not publish), oldest first, after
+   * `cursor`, for the reconciler to publish (ADR 0030).
+   */
+  async findUnpublished(
+    staleForMs: number,
+    limit: number,
+    cursor?: UnpublishedDocument,
+  ): Promise<UnpublishedDocument[]> {
+    const rows: UnpublishedDocument[] = await this.dataSource.query(
+      `SELECT tenant, id, written_at::text AS "writtenAt"
+         FROM documents
+         WHERE written_at IS NOT NULL -- literally the predicate of documents_unpublished_idx
+           AND status = $1
+           AND written_at < now() - make_interval(secs => $2)
+           AND ($3::timestamptz IS NULL OR (written_at, id) > ($3::timestamptz, $4::uuid))
+         ORDER BY written_at, id
+         LIMIT $5`,
+      [DocumentStatus.Processing, staleForMs / 1000, cursor?.writtenAt ?? null, cursor?.id ?? null, limit],
+    );
+    return rows;
   }
 
   /**
@@ -329,6 +362,7 @@ export class DocumentsRepository {
       `SELECT tenant, id, updated_at::text AS version
          FROM documents
          WHERE status IN ('queued', 'processing') -- literally the predicate of documents_pending_idx
+           AND written_at IS NULL -- a written document's job is done: it waits for publication
            AND updated_at < now() - make_interval(secs => $1)
            AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
          ORDER BY updated_at, id
