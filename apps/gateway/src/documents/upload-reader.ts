@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   BadRequestException,
   HttpException,
@@ -26,7 +27,13 @@ const validation = createValidationPipe();
 
 /** Reads `POST /documents` as JSON or multipart; any other content type is a 415. */
 export async function readUpload(request: FastifyRequest, maxBytes: number): Promise<Upload> {
-  if (request.isMultipart()) return readMultipart(request, maxBytes);
+  if (request.isMultipart()) {
+    try {
+      return await readMultipart(request, maxBytes);
+    } finally {
+      discardUnreadBody(request.raw);
+    }
+  }
   const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     throw new UnsupportedMediaTypeException(
@@ -34,6 +41,20 @@ export async function readUpload(request: FastifyRequest, maxBytes: number): Pro
     );
   }
   return readJson(request.body, maxBytes);
+}
+
+/**
+ * A multipart body refused before its end (a 400 about its first bytes or parts) is left paused:
+ * unpiped by @fastify/multipart after a parse error, or held back by busboy when the reader stops
+ * between parts. Yet it counts as being read, so Node does not discard the rest after the answer
+ * as it does for a body nobody touched; once the request's buffer (64 KiB) is full Node stops
+ * reading the socket, and the client's next request on that keep-alive connection waits for
+ * REQUEST_TIMEOUT_MS. The rest is read and dropped here instead, as Node would (ADR 0028).
+ */
+function discardUnreadBody(body: IncomingMessage): void {
+  if (body.readableEnded) return;
+  body.unpipe();
+  body.resume();
 }
 
 async function readJson(body: unknown, maxBytes: number): Promise<Upload> {
