@@ -4,8 +4,8 @@ import { AnswerDemand, normaliseQuery } from '#libs/answer-cache';
 import { parseTenantId, RedisKey, type TenantId } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
 import { RedisClient } from '#libs/redis';
+import { ApiClient } from './support/api-client.js';
 import { createApiKey } from './support/api-keys.js';
-import type { RunningGateway } from './support/gateway.js';
 import { waitFor } from './support/test-environment.js';
 import { startWholeSystem, type WholeSystem } from './support/whole-system.js';
 
@@ -17,8 +17,7 @@ import { startWholeSystem, type WholeSystem } from './support/whole-system.js';
  */
 describe('answers computed ahead of a publication', () => {
   let system: WholeSystem;
-  let gateway: RunningGateway;
-  let auth: { authorization: string };
+  let api: ApiClient;
   let versions: CorpusVersion;
   let demand: AnswerDemand;
   let redis: RedisClient;
@@ -30,8 +29,7 @@ describe('answers computed ahead of a publication', () => {
       // wait ends as soon as the answers are stored.
       CACHE_WARM_WAIT_MS: '5000',
     });
-    gateway = system.gateway;
-    auth = { authorization: `Bearer ${await createApiKey(system.env.config)}` };
+    api = new ApiClient(system.gateway.baseUrl, await createApiKey(system.env.config));
     const ingestWorker = system.workers[0];
     versions = ingestWorker.get(CorpusVersion);
     demand = ingestWorker.get(AnswerDemand);
@@ -97,52 +95,29 @@ describe('answers computed ahead of a publication', () => {
   });
 
   describe('a publication', () => {
+    /** Uploads a document and waits until its status says `indexed`. */
     async function upload(title: string, content: string): Promise<string> {
-      const response = await fetch(`${gateway.baseUrl}/documents`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ title, content }),
+      const id = await api.upload(title, content);
+      await waitFor(async () => ((await api.status(id)) === 'indexed' ? true : undefined), {
+        timeoutMs: 30_000,
+        what: `"${title}" to be indexed`,
       });
-      assert.equal(response.status, 202);
-      const { id } = (await response.json()) as { id: string };
-      await waitFor(
-        async () => {
-          const document = await fetch(`${gateway.baseUrl}/documents/${id}`, { headers: auth });
-          return ((await document.json()) as { status: string }).status === 'indexed' ? true : undefined;
-        },
-        { timeoutMs: 30_000, what: `"${title}" to be indexed` },
-      );
       return id;
     }
-
-    async function ask(query: string): Promise<{ cache: string | null; sources: string[] }> {
-      const response = await fetch(`${gateway.baseUrl}/query`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ query }),
-      });
-      assert.equal(response.status, 200);
-      const answer = (await response.json()) as { sources: { document_id: string }[] };
-      return {
-        cache: response.headers.get('x-cache'),
-        sources: answer.sources.map((source) => source.document_id),
-      };
-    }
-
     it('answers a hot question from the cache at once, and from the document it published', async () => {
       const question = 'where do pangolins sleep';
-      assert.deepEqual(await ask(question), { cache: 'MISS', sources: [] });
+      assert.deepEqual(await api.ask(question), { cache: 'MISS', sources: [] });
 
       await upload('Tides', 'The tide tables for the harbour are printed every spring.');
       assert.deepEqual(
-        await ask(question),
+        await api.ask(question),
         { cache: 'MISS', sources: [] },
         'asked under one version only, the question was not answered ahead',
       );
 
       const pangolins = await upload('Pangolins', 'Pangolins sleep in burrows during the day.');
       assert.deepEqual(
-        await ask(question),
+        await api.ask(question),
         { cache: 'HIT', sources: [pangolins] },
         'asked under two versions, it was answered under the new one before it was published',
       );

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_TENANT } from '#libs/contracts';
 import { CorpusVersion } from '#libs/corpus';
+import { ApiClient } from './support/api-client.js';
 import { createApiKey } from './support/api-keys.js';
 import type { RunningGateway } from './support/gateway.js';
 import { waitFor } from './support/test-environment.js';
@@ -18,7 +19,7 @@ const BATCH = 12;
 describe('publishing indexed documents', () => {
   let system: WholeSystem;
   let gateway: RunningGateway;
-  let auth: { authorization: string };
+  let api: ApiClient;
 
   before(async () => {
     system = await startWholeSystem({
@@ -26,58 +27,27 @@ describe('publishing indexed documents', () => {
       INGEST_CONCURRENCY: '4',
     });
     gateway = system.gateway;
-    auth = { authorization: `Bearer ${await createApiKey(system.env.config)}` };
+    api = new ApiClient(gateway.baseUrl, await createApiKey(system.env.config));
   });
   after(() => system?.close());
-
-  async function upload(title: string, content: string): Promise<string> {
-    const response = await fetch(`${gateway.baseUrl}/documents`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ title, content }),
-    });
-    assert.equal(response.status, 202);
-    return ((await response.json()) as { id: string }).id;
-  }
-
-  const status = async (id: string): Promise<string> =>
-    (
-      (await (await fetch(`${gateway.baseUrl}/documents/${id}`, { headers: auth })).json()) as {
-        status: string;
-      }
-    ).status;
-
-  async function ask(query: string): Promise<{ cache: string | null; sources: string[] }> {
-    const response = await fetch(`${gateway.baseUrl}/query`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ query }),
-    });
-    assert.equal(response.status, 200);
-    const answer = (await response.json()) as { sources: { document_id: string }[] };
-    return {
-      cache: response.headers.get('x-cache'),
-      sources: answer.sources.map((source) => source.document_id),
-    };
-  }
 
   const version = (): number => gateway.app.get(CorpusVersion).current(DEFAULT_TENANT);
 
   it('answers from a document as soon as it says indexed, though the question was cached before it', async () => {
     for (const word of ['zebrafinch', 'quetzal', 'axolotl']) {
       const question = `what about the ${word}`;
-      assert.deepEqual((await ask(question)).sources, [], 'nothing matches yet');
-      assert.equal((await ask(question)).cache, 'HIT', 'the empty answer is cached');
+      assert.deepEqual((await api.ask(question)).sources, [], 'nothing matches yet');
+      assert.equal((await api.ask(question)).cache, 'HIT', 'the empty answer is cached');
 
-      const id = await upload(
+      const id = await api.upload(
         `About the ${word}`,
         `The ${word} is the subject of this note about the ${word}.`,
       );
-      await waitFor(async () => ((await status(id)) === 'indexed' ? true : undefined), {
+      await waitFor(async () => ((await api.status(id)) === 'indexed' ? true : undefined), {
         timeoutMs: 30_000,
         what: `${word} to be indexed`,
       });
-      const answer = await ask(question);
+      const answer = await api.ask(question);
       assert.equal(answer.cache, 'MISS', 'the cached answer belongs to an older corpus version');
       assert.deepEqual(answer.sources, [id]);
     }
@@ -89,11 +59,12 @@ describe('publishing indexed documents', () => {
     assert.ok(before > 0, 'the tenant has a corpus version already');
     const ids = await Promise.all(
       Array.from({ length: BATCH }, (_, i) =>
-        upload(`Batch ${i}`, `Lighthouse keeper number ${i} logs the weather every night.`),
+        api.upload(`Batch ${i}`, `Lighthouse keeper number ${i} logs the weather every night.`),
       ),
     );
     await waitFor(
-      async () => ((await Promise.all(ids.map(status))).every((s) => s === 'indexed') ? true : undefined),
+      async () =>
+        (await Promise.all(ids.map((id) => api.status(id)))).every((s) => s === 'indexed') ? true : undefined,
       {
         timeoutMs: 60_000,
         what: 'the batch to be indexed',
