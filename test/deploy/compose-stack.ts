@@ -77,7 +77,8 @@ function batchJobs(
     const id = String(r.documentId);
     if (!batch.has(id)) continue;
     if (r.msg === 'ingesting document') begun.add(id);
-    else if (r.msg === 'document indexed') indexed.add(id);
+    // The job ends once the chunks are committed; publication follows apart from it (ADR 0030).
+    else if (r.msg === 'chunks written; the document waits for publication') indexed.add(id);
   }
   return { indexed: [...indexed], held: [...begun].filter((id) => !indexed.has(id)) };
 }
