@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { queryCacheKey, storedAnswerJson } from '#libs/answer-cache';
+import { AnswerStore, queryCacheKey } from '#libs/answer-cache';
 import type { AppConfig } from '#libs/config';
-import { QueueName, RedisKey, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
+import { QueueName, type AnswerQueryPayload, type AnswerQueryResult } from '#libs/contracts';
 import { bullPrefix } from '#libs/queues';
-import { redisOptionsFromUrl } from '#libs/redis';
+import { RedisClient, redisOptionsFromUrl } from '#libs/redis';
 
 /** Questions containing this word take a while, so that concurrent requests overlap. */
 export const SLOW_WORD = 'slowly';
@@ -28,10 +27,9 @@ export interface StandInQueryWorker {
 export async function startStandInQueryWorker(config: AppConfig): Promise<StandInQueryWorker> {
   const jobs: AnswerQueryPayload[] = [];
   const documentId = randomUUID();
-  const cache = new Redis({
-    ...redisOptionsFromUrl(config.REDIS_URL),
-    keyPrefix: `${config.REDIS_KEY_PREFIX}:`,
-  });
+  const redis = new RedisClient(config);
+  await redis.onModuleInit();
+  const answers = new AnswerStore(config, redis);
   const worker = new Worker<AnswerQueryPayload, AnswerQueryResult>(
     QueueName.Query,
     async (job) => {
@@ -49,8 +47,7 @@ export async function startStandInQueryWorker(config: AppConfig): Promise<StandI
           score: 1 - index / 10,
         })),
       };
-      const key = queryCacheKey(tenant, corpusVersion, { query, topK, collection });
-      await cache.set(RedisKey.QueryCache(key), storedAnswerJson(answer), 'EX', config.QUERY_CACHE_TTL_S);
+      await answers.store(queryCacheKey(tenant, corpusVersion, { query, topK, collection }), answer);
       return { ...answer, durationMs: 4 };
     },
     {
@@ -65,7 +62,7 @@ export async function startStandInQueryWorker(config: AppConfig): Promise<StandI
     worker,
     close: async () => {
       await worker.close();
-      cache.disconnect();
+      await redis.onApplicationShutdown();
     },
   };
 }

@@ -28,6 +28,17 @@ for _, key in ipairs(KEYS) do
 end
 return 1`;
 
+interface NoteCommand {
+  noteQuestion(
+    asked: string,
+    hot: string,
+    version: number,
+    member: string,
+    cap: number,
+    ttlS: number,
+  ): Promise<number>;
+}
+
 /**
  * Which questions each tenant keeps asking as its corpus version moves (ADR 0031): gateways note
  * the questions they could not answer from memory, and the ingest worker's publisher computes
@@ -35,13 +46,17 @@ return 1`;
  */
 @Injectable()
 export class AnswerDemand {
-  constructor(private readonly redis: RedisClient) {}
+  private readonly redis: RedisClient & NoteCommand;
+
+  constructor(redis: RedisClient) {
+    // A gateway notes on every miss of its memory: EVALSHA sends the script's hash, not its text.
+    redis.defineCommand('noteQuestion', { numberOfKeys: 2, lua: NOTE_SCRIPT });
+    this.redis = redis as RedisClient & NoteCommand;
+  }
 
   /** `request.query` must be normalised (query-key.ts). */
   async note(tenant: TenantId, version: number, request: QueryRequest): Promise<void> {
-    await this.redis.eval(
-      NOTE_SCRIPT,
-      2,
+    await this.redis.noteQuestion(
       RedisKey.AskedQuestions(tenant),
       RedisKey.HotQuestions(tenant),
       version,

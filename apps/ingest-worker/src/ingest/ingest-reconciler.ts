@@ -129,7 +129,11 @@ export class IngestReconciler implements OnApplicationBootstrap, BeforeApplicati
     for (;;) {
       const page = await this.documents.findUnpublished(staleAfterMs, PAGE_SIZE, cursor);
       const byTenant = new Map<TenantId, string[]>();
-      for (const { tenant, id } of page) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), id]);
+      for (const { tenant, id } of page) {
+        const ids = byTenant.get(tenant) ?? [];
+        ids.push(id);
+        byTenant.set(tenant, ids);
+      }
       for (const [tenant, ids] of byTenant) published.push(...(await this.publisher.publish(tenant, ids)));
       if (page.length < PAGE_SIZE) return published;
       cursor = page.at(-1);
